@@ -1,0 +1,161 @@
+"""flask CLI: database, organisations, LRS credentials, workers, and the demo server.
+
+Each command parses, calls the domain, commits and prints (JSON with --json, for scripts).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+from alembic import command as alembic_command
+from alembic.config import Config as AlembicConfig
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from redis import Redis
+from rq import Worker
+
+from app.db import get_engine, new_session
+from app.queue import QUEUES, get_redis
+from records.credentials import create_credential, parse_scopes, revoke_credential
+from records.errors import RecordsError
+from records.organisations import create_organisation
+
+T = TypeVar("T")
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+db_cli = AppGroup("db", help="Database schema.")
+orgs_cli = AppGroup("orgs", help="Organisations (schools, boards).")
+credentials_cli = AppGroup("credentials", help="LRS credentials for devices and tools.")
+
+
+def alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", current_app.config["DATABASE_URL"])
+    return config
+
+
+def upgrade_database() -> None:
+    config = alembic_config()
+    with get_engine().begin() as connection:
+        config.attributes["connection"] = connection
+        alembic_command.upgrade(config, "head")
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database to the latest schema."""
+    upgrade_database()
+    click.echo("database is at the latest schema")
+
+
+@orgs_cli.command("create")
+@click.option("--code", required=True, help="Unique organisation code (e.g. MEXT school code).")
+@click.option("--name", required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def orgs_create(code: str, name: str, as_json: bool) -> None:
+    with new_session() as session:
+        org = _or_fail(lambda: create_organisation(session, code, name))
+        session.commit()
+    if as_json:
+        click.echo(json.dumps({"id": org.id, "code": org.code, "name": org.name}))
+    else:
+        click.echo(f"created organisation {org.code} ({org.name})")
+
+
+@credentials_cli.command("create")
+@click.option("--org", "org_code", required=True, help="Code of the owning organisation.")
+@click.option("--scopes", default="statements/write statements/read/mine", show_default=True)
+@click.option("--label", default="", help="Shown as the authority name of its statements.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"key": ..., "secret": ...}.')
+def credentials_create(org_code: str, scopes: str, label: str, as_json: bool) -> None:
+    hash_key = current_app.config["CREDENTIAL_HASH_KEY"].encode("utf-8")
+    with new_session() as session:
+        new = _or_fail(
+            lambda: create_credential(
+                session, org_code, _or_fail(lambda: parse_scopes(scopes)), label, hash_key
+            )
+        )
+        session.commit()
+    if as_json:
+        click.echo(json.dumps({"key": new.info.key, "secret": new.secret}))
+    else:
+        click.echo(f"key:    {new.info.key}\nsecret: {new.secret}\n(the secret is shown only once)")
+
+
+@credentials_cli.command("revoke")
+@click.option("--key", required=True)
+def credentials_revoke(key: str) -> None:
+    with new_session() as session:
+        _or_fail(lambda: revoke_credential(session, key))
+        session.commit()
+    click.echo(f"revoked {key}")
+
+
+@click.command("worker")
+@click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES))
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(queues: tuple[str, ...], burst: bool) -> None:
+    """Run an rq worker inside the app context."""
+    redis: Redis | None = get_redis()
+    if redis is None:
+        raise click.ClickException("set ASHIATO_REDIS_URL to run workers (jobs run in-process)")
+    Worker(list(queues or QUEUES), connection=redis).work(burst=burst)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def demo(host: str, port: int) -> None:
+    """Upgrade the database, ensure a demo school and device credential, print them, and serve."""
+    upgrade_database()
+    hash_key = current_app.config["CREDENTIAL_HASH_KEY"].encode("utf-8")
+    marker = Path(current_app.instance_path) / "demo_credential.json"
+    if not marker.exists():
+        with new_session() as session:
+            create_organisation(session, "demo-school", "デモ小学校 (demo school)")
+            new = create_credential(
+                session,
+                "demo-school",
+                parse_scopes("all"),
+                "demo device",
+                hash_key,
+            )
+            session.commit()
+        marker.write_text(json.dumps({"key": new.info.key, "secret": new.secret}))
+        marker.chmod(0o600)
+    creds = json.loads(marker.read_text())
+    url = f"http://{host}:{port}/xapi/"
+    example = {
+        "actor": {"objectType": "Agent", "mbox": "mailto:pupil@example.jp"},
+        "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"ja": "完了した"}},
+        "object": {"id": "https://example.jp/activities/math-1"},
+    }
+    click.echo(
+        f"\nAshiato LRS: {url}\n"
+        f"device credential (demo school, scope 'all'): {creds['key']}:{creds['secret']}\n\n"
+        "try:\n"
+        f"  curl -u {creds['key']}:{creds['secret']} -H 'X-Experience-API-Version: 1.0.3' "
+        f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(example))} "
+        f"{url}statements\n"
+    )
+    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+def _or_fail(action: Callable[[], T]) -> T:
+    try:
+        return action()
+    except RecordsError as exc:
+        raise click.ClickException(exc.message) from None
+
+
+def init_app(app: Flask) -> None:
+    for group in (db_cli, orgs_cli, credentials_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(worker)
+    app.cli.add_command(demo)

@@ -1,0 +1,69 @@
+"""Engine and per-request session. Domain code flushes; the edge (view, job, CLI) commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+_ENGINE = "ashiato.engine"
+_FACTORY = "ashiato.sessionmaker"
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers run beside the one writer; busy_timeout queues writers instead
+            # of failing them with "database is locked".
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    app.extensions[_ENGINE] = engine
+    app.extensions[_FACTORY] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.teardown_appcontext(_close_session)
+
+
+def get_engine() -> Engine:
+    engine: Engine = current_app.extensions[_ENGINE]
+    return engine
+
+
+def get_session() -> Session:
+    """The request's session (created on first use, closed and rolled back at teardown)."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions[_FACTORY]()
+    session: Session = g.db_session
+    return session
+
+
+@contextmanager
+def new_session() -> Iterator[Session]:
+    """A session of its own, for jobs and CLI commands."""
+    session: Session = current_app.extensions[_FACTORY]()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()

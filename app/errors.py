@@ -1,0 +1,57 @@
+"""Domain errors and HTTP errors become JSON answers a person can act on; never a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from records import errors as domain
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[type[domain.RecordsError], int] = {
+    domain.InvalidStatementError: 400,
+    domain.BadRequestError: 400,
+    domain.AuthenticationError: 401,
+    domain.ForbiddenError: 403,
+    domain.NotFoundError: 404,
+    domain.StatementConflictError: 409,
+    domain.DocumentConflictError: 409,
+    domain.PreconditionFailedError: 412,
+}
+
+
+def error_response(status: int, message: str) -> ResponseReturnValue:
+    response = jsonify({"error": {"status": status, "message": message}})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Basic realm="Ashiato LRS"'
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(domain.RecordsError)
+    def _domain(exc: domain.RecordsError) -> ResponseReturnValue:
+        return error_response(STATUS.get(type(exc), 400), exc.message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> ResponseReturnValue:
+        status = exc.code or 500
+        messages = {
+            413: "the request body is larger than this server accepts "
+            f"({app.config['MAX_CONTENT_LENGTH']} bytes); send smaller batches",
+            404: "no such resource; see /xapi/about and /api/v1/openapi.json",
+            405: "this resource does not accept that HTTP method",
+        }
+        return error_response(status, messages.get(status, exc.description or exc.name))
+
+    @app.errorhandler(OperationalError)
+    def _database_down(exc: OperationalError) -> ResponseReturnValue:
+        log.error("database unavailable: %s", exc.__class__.__name__)
+        response = error_response(503, "the database is unavailable; retry shortly")
+        response.headers["Retry-After"] = "5"  # type: ignore[union-attr]
+        return response

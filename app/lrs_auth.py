@@ -1,0 +1,46 @@
+"""HTTP Basic authentication of LRS credentials, and the authority Agent a credential writes as."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from flask import current_app, request
+
+from records.credentials import CredentialInfo, authenticate
+from records.errors import AuthenticationError
+from app.db import get_session
+
+
+def credential_from_header(header: str | None) -> CredentialInfo:
+    if not header:
+        raise AuthenticationError(
+            "this resource needs HTTP Basic authentication with an LRS key and secret"
+        )
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise AuthenticationError("use HTTP Basic authentication (Authorization: Basic ...)")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise AuthenticationError("the Basic credentials are not valid base64 'key:secret'") from None
+    key, colon, secret = decoded.partition(":")
+    if not colon or not key or not secret:
+        raise AuthenticationError("the Basic credentials must be 'key:secret'")
+    hash_key = current_app.config["CREDENTIAL_HASH_KEY"].encode("utf-8")
+    return authenticate(get_session(), key, secret, hash_key)
+
+
+def service_url() -> str:
+    configured: str | None = current_app.config.get("PUBLIC_URL")
+    return (configured or request.host_url).rstrip("/") + "/"
+
+
+def authority_of(credential: CredentialInfo) -> dict[str, Any]:
+    """Statements are vouched for by the credential that sent them."""
+    return {
+        "objectType": "Agent",
+        "name": credential.label,
+        "account": {"homePage": service_url(), "name": f"credential/{credential.key}"},
+    }

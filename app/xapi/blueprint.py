@@ -1,0 +1,76 @@
+"""The /xapi blueprint: version and credential are checked once, before every view."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, g, request
+from flask.typing import ResponseReturnValue
+
+from app.lrs_auth import credential_from_header
+from app.xapi.request import from_flask
+from records.credentials import CredentialInfo
+from records.errors import BadRequestError, ForbiddenError
+
+bp = Blueprint("xapi", __name__)
+
+VERSION = "1.0.3"
+_ACCEPTED_VERSION = re.compile(r"^1\.0(\.\d+)?$")
+_CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD, PUT, POST, DELETE, OPTIONS",
+    "Access-Control-Allow-Headers": (
+        "Authorization, Content-Type, If-Match, If-None-Match, X-Experience-API-Version, "
+        "Accept-Language"
+    ),
+    "Access-Control-Expose-Headers": (
+        "ETag, Last-Modified, X-Experience-API-Version, X-Experience-API-Consistent-Through, "
+        "Content-Type"
+    ),
+    "Access-Control-Max-Age": "86400",
+}
+
+
+@bp.before_request
+def _prepare() -> ResponseReturnValue | None:
+    if request.method == "OPTIONS":
+        return Response(status=200)
+    xreq = from_flask(request)
+    g.xreq = xreq
+    if request.endpoint == "xapi.about":
+        return None
+    version = xreq.headers.get("X-Experience-API-Version")
+    if version is None:
+        raise BadRequestError(
+            f"send the header X-Experience-API-Version (this LRS speaks {VERSION})"
+        )
+    if not _ACCEPTED_VERSION.match(version.strip()):
+        raise BadRequestError(
+            f"X-Experience-API-Version {version!r} is not supported; use {VERSION}"
+        )
+    g.credential = credential_from_header(xreq.headers.get("Authorization"))
+    return None
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    response.headers["X-Experience-API-Version"] = VERSION
+    for name, value in _CORS_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def current_credential() -> CredentialInfo:
+    credential: CredentialInfo = g.credential
+    return credential
+
+
+def require_scope(*scopes: str) -> CredentialInfo:
+    credential = current_credential()
+    if not credential.allows(*scopes):
+        raise ForbiddenError(
+            f"this credential lacks the scope for this action (needs one of: "
+            f"{', '.join(scopes)}, all)"
+        )
+    return credential
+

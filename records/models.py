@@ -1,0 +1,158 @@
+"""Persistence of the learning-record domain: organisations, credentials, statements and their
+index rows, attachments, activities and documents. Persistence only: no web or format code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from records.db import Base, BigIntPK, JSONDocument
+
+TZDateTime = DateTime(timezone=True)
+
+
+class Organisation(Base):
+    """A school or an education board; every record belongs to exactly one."""
+
+    __tablename__ = "organisations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class Credential(Base):
+    """An LRS key/secret pair. The secret is kept only as a keyed hash (HMAC-SHA256)."""
+
+    __tablename__ = "credentials"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class StoredStatement(Base):
+    """One accepted statement, verbatim in `full`, beside the columns queries filter on."""
+
+    __tablename__ = "statements"
+    seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    statement_id: Mapped[str] = mapped_column(String(36))
+    credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
+    stored: Mapped[datetime] = mapped_column(TZDateTime)
+    timestamp: Mapped[datetime] = mapped_column(TZDateTime)
+    verb_id: Mapped[str] = mapped_column(Text)
+    ref_id: Mapped[str | None] = mapped_column(String(36))
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_voiding: Mapped[bool] = mapped_column(Boolean, default=False)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    full: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "statement_id"),
+        Index("ix_statements_org_stored", "org_id", "stored", "seq"),
+        Index("ix_statements_org_ref", "org_id", "ref_id"),
+    )
+
+
+class StatementIndex(Base):
+    """Index rows so that every query filter is an index range, not a scan of JSON.
+
+    kind: 'a' agent as actor/object, 'A' agent anywhere (related_agents), 'c' activity as
+    object, 'C' activity anywhere (related_activities), 'v' verb, 'r' registration.
+    `key` is `records.store.index_key(value)`; `stored` is copied so ranges come out ordered.
+    """
+
+    __tablename__ = "statement_index"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    seq: Mapped[int] = mapped_column(ForeignKey("statements.seq", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(1))
+    key: Mapped[str] = mapped_column(String(300))
+    stored: Mapped[datetime] = mapped_column(TZDateTime)
+
+    __table_args__ = (
+        Index("ix_statement_index_lookup", "org_id", "kind", "key", "stored", "seq"),
+        Index("ix_statement_index_seq", "seq"),
+    )
+
+
+class Attachment(Base):
+    """Attachment bytes, stored once per organisation and content hash."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    sha2: Mapped[str] = mapped_column(String(128))
+    content_type: Mapped[str] = mapped_column(String(255))
+    length: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (UniqueConstraint("org_id", "sha2"),)
+
+
+class Activity(Base):
+    """The latest known definition of an activity id, for GET /xapi/activities."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    activity_id: Mapped[str] = mapped_column(Text)
+    key: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+
+
+class Document(Base):
+    """A state, activity-profile or agent-profile document.
+
+    Absent parts of the address (agent, registration, activity) are stored as '' so the unique
+    constraint holds on every database (NULLs are distinct in unique constraints).
+    """
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    activity_key: Mapped[str] = mapped_column(String(300))
+    agent_key: Mapped[str] = mapped_column(String(300))
+    registration: Mapped[str] = mapped_column(String(36))
+    doc_key: Mapped[str] = mapped_column(String(300))
+    doc_id: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(64))
+    updated: Mapped[datetime] = mapped_column(TZDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "kind", "activity_key", "agent_key", "registration", "doc_key"),
+        Index("ix_documents_lookup", "org_id", "kind", "activity_key", "agent_key", "updated"),
+    )
+
+
+class StoreClock(Base):
+    """One row. On SQLite, writers update it first so `stored` is taken under the write lock and
+    statements become visible in `stored` order. PostgreSQL writers use an advisory lock instead
+    (see records.clock)."""
+
+    __tablename__ = "store_clock"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_stored: Mapped[datetime | None] = mapped_column(TZDateTime)

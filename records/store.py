@@ -1,0 +1,464 @@
+"""The statement writer: the LRS rules for accepting statements.
+
+Fills `id`, `stored`, `authority`, `version` and `timestamp`; treats an identical re-post as a
+no-op and the same id with other content as a conflict; checks attachments and signatures; writes
+each statement with its index rows, voids targets, and keeps activity definitions current. Flushes,
+never commits: the caller owns the transaction, so nothing is acknowledged before it is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, aliased
+
+from records.clock import take_stored_time
+from records.errors import BadRequestError, InvalidStatementError, StatementConflictError
+from records.keys import index_key
+from records.models import Activity, Attachment, StatementIndex, StoredStatement
+from records.xapi import Statement, parse_timestamp, verify_signature
+
+SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
+# Properties the LRS sets or may change; equal statements may differ in them.
+_NOT_COMPARED = ("id", "stored", "authority", "version")
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentPart:
+    """One attachment sent in a multipart/mixed request."""
+
+    sha2: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """Who is writing: the organisation, the credential and its authority Agent."""
+
+    org_id: int
+    credential_id: int | None
+    authority: dict[str, Any]
+
+
+def save_statements(
+    session: Session,
+    statements: Sequence[Statement],
+    writer: Writer,
+    parts: Sequence[AttachmentPart] = (),
+    forced_id: str | None = None,
+) -> list[str]:
+    """Store a batch (all or nothing) and return the ids, in order.
+
+    `forced_id` is the statementId of a PUT: the statement must not carry another id.
+    """
+    if not statements:
+        raise BadRequestError("no statements in the request")
+    ids = _assign_ids(statements, forced_id)
+    _check_attachments(statements, parts)
+    hashes = [content_hash(st.data) for st in statements]
+    fresh = _drop_known(session, writer.org_id, ids, hashes)
+    if not fresh:
+        return ids
+    _check_voiding(session, writer.org_id, [statements[i] for i in fresh])
+    stored = take_stored_time(session)
+    rows = [_row(statements[i], ids[i], hashes[i], stored, writer) for i in fresh]
+    seqs = list(
+        session.scalars(
+            insert(StoredStatement).returning(
+                StoredStatement.seq, sort_by_parameter_order=True
+            ),
+            rows,
+        )
+    )
+    by_id = {ids[i]: seq for i, seq in zip(fresh, seqs, strict=True)}
+    index_rows = []
+    for i, seq in zip(fresh, seqs, strict=True):
+        index_rows.extend(_index_rows(statements[i], writer.org_id, seq, stored))
+    if index_rows:
+        session.execute(insert(StatementIndex), index_rows)
+    _link_references(session, writer.org_id, [statements[i] for i in fresh], by_id, stored)
+    _apply_voiding(session, writer.org_id, [statements[i] for i in fresh], [ids[i] for i in fresh])
+    _store_parts(session, writer.org_id, parts)
+    _remember_activities(session, writer.org_id, (statements[i].data for i in fresh))
+    return ids
+
+
+def content_hash(data: Mapping[str, Any]) -> str:
+    """Digest of what the client said, ignoring what the LRS sets and the order of properties."""
+    body = {k: v for k, v in data.items() if k not in _NOT_COMPARED}
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def format_stored(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+def _assign_ids(statements: Sequence[Statement], forced_id: str | None) -> list[str]:
+    ids: list[str] = []
+    seen: set[str] = set()
+    for n, st in enumerate(statements):
+        if forced_id is not None:
+            if st.id is not None and st.id != forced_id:
+                raise BadRequestError(
+                    f"the statement's id {st.id} differs from the statementId parameter "
+                    f"{forced_id}"
+                )
+            sid = forced_id
+        else:
+            sid = st.id or str(uuid.uuid4())
+        if sid in seen:
+            raise BadRequestError(f"statements[{n}]: id {sid} appears twice in the batch")
+        seen.add(sid)
+        ids.append(sid)
+    return ids
+
+
+def _check_attachments(statements: Sequence[Statement], parts: Sequence[AttachmentPart]) -> None:
+    by_hash = {p.sha2: p for p in parts}
+    used: set[str] = set()
+    for n, st in enumerate(statements):
+        for meta in st.attachments:
+            part = by_hash.get(meta.sha2)
+            if part is None:
+                if meta.file_url is None:
+                    raise BadRequestError(
+                        f"statements[{n}]: attachment {meta.sha2} has no fileUrl and no "
+                        "matching part was sent; send it as multipart/mixed with "
+                        "X-Experience-API-Hash"
+                    )
+                if meta.usage_type == SIGNATURE_USAGE:
+                    raise BadRequestError(
+                        f"statements[{n}]: the signature attachment must be sent in the request"
+                    )
+                continue
+            used.add(meta.sha2)
+            if meta.usage_type == SIGNATURE_USAGE:
+                if meta.content_type != "application/octet-stream":
+                    raise InvalidStatementError(
+                        f"statements[{n}]: a signature attachment must have contentType "
+                        "application/octet-stream"
+                    )
+                verify_signature(st.data, part.content)
+    extra = sorted(set(by_hash) - used)
+    if extra:
+        raise BadRequestError(
+            f"attachment part(s) {', '.join(extra)} match no attachment of any statement"
+        )
+
+
+def _drop_known(
+    session: Session, org_id: int, ids: list[str], hashes: list[str]
+) -> list[int]:
+    """Indexes of statements not yet stored; raises on an id stored with other content."""
+    known: dict[str, str] = {}
+    for chunk in _chunks(ids, 500):
+        known.update(
+            session.execute(
+                select(StoredStatement.statement_id, StoredStatement.content_hash).where(
+                    StoredStatement.org_id == org_id, StoredStatement.statement_id.in_(chunk)
+                )
+            ).tuples()
+        )
+    fresh = []
+    for i, sid in enumerate(ids):
+        if sid not in known:
+            fresh.append(i)
+        elif known[sid] != hashes[i]:
+            raise StatementConflictError(
+                f"statement {sid} is already stored with different content; statements are "
+                "immutable (void it and send a new one)"
+            )
+    return fresh
+
+
+def _check_voiding(session: Session, org_id: int, statements: Sequence[Statement]) -> None:
+    targets = {st.voided_id for st in statements if st.voided_id}
+    if not targets:
+        return
+    voiding_targets = set(
+        session.scalars(
+            select(StoredStatement.statement_id).where(
+                StoredStatement.org_id == org_id,
+                StoredStatement.statement_id.in_(targets),
+                StoredStatement.is_voiding.is_(True),
+            )
+        )
+    )
+    batch_voiding = {st.id for st in statements if st.voided_id and st.id}
+    for st in statements:
+        if st.voided_id and (st.voided_id in voiding_targets or st.voided_id in batch_voiding):
+            raise InvalidStatementError(
+                f"statement.object.id: {st.voided_id} is itself a voiding statement; a voiding "
+                "statement cannot be voided"
+            )
+
+
+def _row(
+    st: Statement, sid: str, digest: str, stored: datetime, writer: Writer
+) -> dict[str, Any]:
+    full = dict(st.data)
+    full["id"] = sid
+    stamp = format_stored(stored)
+    full["stored"] = stamp
+    full["authority"] = writer.authority
+    full.setdefault("version", "1.0.0")
+    if "timestamp" in full:
+        timestamp = parse_timestamp(full["timestamp"], "statement.timestamp")
+    else:
+        full["timestamp"] = stamp
+        timestamp = stored
+    return {
+        "org_id": writer.org_id,
+        "statement_id": sid,
+        "credential_id": writer.credential_id,
+        "stored": stored,
+        "timestamp": timestamp,
+        "verb_id": st.verb_id,
+        "ref_id": st.ref_id,
+        "voided": False,
+        "is_voiding": st.voided_id is not None,
+        "content_hash": digest,
+        "full": full,
+    }
+
+
+def index_terms(st: Statement) -> set[tuple[str, str]]:
+    """The (kind, key) pairs under which a statement is found; see StatementIndex."""
+    terms: set[tuple[str, str]] = {("v", index_key(st.verb_id))}
+    for key, direct in st.agents:
+        k = index_key(key)
+        terms.add(("A", k))
+        if direct:
+            terms.add(("a", k))
+    for activity_id, direct in st.activities:
+        k = index_key(activity_id)
+        terms.add(("C", k))
+        if direct:
+            terms.add(("c", k))
+    if st.registration:
+        terms.add(("r", st.registration))
+    return terms
+
+
+def _index_rows(st: Statement, org_id: int, seq: int, stored: datetime) -> Iterator[dict[str, Any]]:
+    for kind, key in index_terms(st):
+        yield {"org_id": org_id, "seq": seq, "kind": kind, "key": key, "stored": stored}
+
+
+def _link_references(
+    session: Session,
+    org_id: int,
+    statements: Sequence[Statement],
+    by_id: dict[str, int],
+    stored: datetime,
+) -> None:
+    """A statement that targets another (StatementRef) is found by the target's filters too.
+
+    Copies the target's index terms onto the referring statement, whichever arrives first.
+    """
+    # Referrers in this batch whose targets are known (stored earlier or in this batch).
+    pending: list[tuple[int, str]] = [
+        (by_id[st.id], st.ref_id) for st in statements if st.ref_id and st.id in by_id
+    ]
+    # Statements stored earlier that referred to one of this batch's statements.
+    new_ids = list(by_id)
+    for chunk in _chunks(new_ids, 500):
+        for seq, ref in session.execute(
+            select(StoredStatement.seq, StoredStatement.ref_id).where(
+                StoredStatement.org_id == org_id, StoredStatement.ref_id.in_(chunk)
+            )
+        ).tuples():
+            if ref is not None:
+                pending.append((seq, ref))
+    for _ in range(3):  # follow chains of references a few levels deep
+        if not pending:
+            return
+        copied: list[dict[str, Any]] = []
+        gained: set[int] = set()
+        for referrer_seq, target_id in pending:
+            rows = _inherited_rows(session, org_id, referrer_seq, target_id)
+            if rows:
+                copied.extend(rows)
+                gained.add(referrer_seq)
+        if not copied:
+            return
+        session.execute(insert(StatementIndex), copied)
+        target = aliased(StoredStatement)
+        pending = list(
+            session.execute(
+                select(StoredStatement.seq, target.statement_id)
+                .join(
+                    target,
+                    (target.statement_id == StoredStatement.ref_id)
+                    & (target.org_id == StoredStatement.org_id),
+                )
+                .where(StoredStatement.org_id == org_id, target.seq.in_(gained))
+            ).tuples()
+        )
+
+
+def _inherited_rows(
+    session: Session, org_id: int, referrer_seq: int, target_id: str
+) -> list[dict[str, Any]]:
+    target_seq = session.scalar(
+        select(StoredStatement.seq).where(
+            StoredStatement.org_id == org_id, StoredStatement.statement_id == target_id
+        )
+    )
+    if target_seq is None:
+        return []
+    have = set(
+        session.execute(
+            select(StatementIndex.kind, StatementIndex.key).where(
+                StatementIndex.seq == referrer_seq
+            )
+        ).tuples()
+    )
+    referrer_stored = session.scalar(
+        select(StoredStatement.stored).where(StoredStatement.seq == referrer_seq)
+    )
+    rows = []
+    for kind, key in session.execute(
+        select(StatementIndex.kind, StatementIndex.key).where(StatementIndex.seq == target_seq)
+    ).tuples():
+        if (kind, key) not in have:
+            have.add((kind, key))
+            rows.append(
+                {
+                    "org_id": org_id,
+                    "seq": referrer_seq,
+                    "kind": kind,
+                    "key": key,
+                    "stored": referrer_stored,
+                }
+            )
+    return rows
+
+
+def _apply_voiding(
+    session: Session, org_id: int, statements: Sequence[Statement], ids: Sequence[str]
+) -> None:
+    targets = [st.voided_id for st in statements if st.voided_id]
+    if targets:
+        session.execute(
+            update(StoredStatement)
+            .where(
+                StoredStatement.org_id == org_id,
+                StoredStatement.statement_id.in_(targets),
+                StoredStatement.is_voiding.is_(False),
+            )
+            .values(voided=True)
+        )
+    # A statement that arrives after the statement voiding it is stored already voided.
+    already = set(
+        session.scalars(
+            select(StoredStatement.ref_id).where(
+                StoredStatement.org_id == org_id,
+                StoredStatement.is_voiding.is_(True),
+                StoredStatement.ref_id.in_(list(ids)),
+            )
+        )
+    )
+    if already:
+        session.execute(
+            update(StoredStatement)
+            .where(
+                StoredStatement.org_id == org_id,
+                StoredStatement.statement_id.in_(already),
+                StoredStatement.is_voiding.is_(False),
+            )
+            .values(voided=True)
+        )
+
+
+def _store_parts(session: Session, org_id: int, parts: Sequence[AttachmentPart]) -> None:
+    if not parts:
+        return
+    hashes = {p.sha2 for p in parts}
+    known = set(
+        session.scalars(
+            select(Attachment.sha2).where(Attachment.org_id == org_id, Attachment.sha2.in_(hashes))
+        )
+    )
+    for part in parts:
+        if part.sha2 not in known:
+            known.add(part.sha2)
+            session.add(
+                Attachment(
+                    org_id=org_id,
+                    sha2=part.sha2,
+                    content_type=part.content_type,
+                    length=len(part.content),
+                    content=part.content,
+                )
+            )
+    session.flush()
+
+
+def _activity_objects(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    obj = data.get("object")
+    if isinstance(obj, Mapping):
+        if obj.get("objectType", "Activity") == "Activity":
+            yield obj
+        elif obj.get("objectType") == "SubStatement":
+            yield from _activity_objects(obj)
+    context = data.get("context")
+    if isinstance(context, Mapping):
+        for value in (context.get("contextActivities") or {}).values():
+            yield from (value if isinstance(value, list) else [value])
+
+
+def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[str, Any]]) -> None:
+    """Keep the latest definition of every activity (merged), for GET /xapi/activities."""
+    latest: dict[str, tuple[str, dict[str, Any]]] = {}
+    for data in datas:
+        for activity in _activity_objects(data):
+            definition = activity.get("definition")
+            if isinstance(definition, Mapping) and definition:
+                aid = activity["id"]
+                key = index_key(aid)
+                merged = _merge_definition(latest.get(key, (aid, {}))[1], definition)
+                latest[key] = (aid, merged)
+    if not latest:
+        return
+    existing = {
+        row.key: row
+        for row in session.scalars(
+            select(Activity).where(Activity.org_id == org_id, Activity.key.in_(list(latest)))
+        )
+    }
+    for key, (aid, definition) in latest.items():
+        row = existing.get(key)
+        if row is None:
+            session.add(Activity(org_id=org_id, activity_id=aid, key=key, definition=definition))
+        else:
+            merged = _merge_definition(row.definition, definition)
+            if merged != row.definition:
+                row.definition = merged
+    session.flush()
+
+
+def _merge_definition(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(old)
+    for key, value in new.items():
+        if key in ("name", "description") and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
