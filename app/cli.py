@@ -18,12 +18,13 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from redis import Redis
 from rq import Worker
+from werkzeug.serving import run_simple
 
 from app.db import get_engine, new_session
 from app.queue import QUEUES, get_redis
-from records.credentials import create_credential, parse_scopes, revoke_credential
+from records.credentials import authenticate, create_credential, parse_scopes, revoke_credential
 from records.errors import RecordsError
-from records.organisations import create_organisation
+from records.organisations import create_organisation, get_organisation
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -116,18 +117,21 @@ def demo(host: str, port: int) -> None:
     upgrade_database()
     hash_key = current_app.config["CREDENTIAL_HASH_KEY"].encode("utf-8")
     marker = Path(current_app.instance_path) / "demo_credential.json"
-    if not marker.exists():
+    database = current_app.config["DATABASE_URL"]
+    known = json.loads(marker.read_text()) if marker.exists() else {}
+    if known.get("database") != database or not _still_valid(known, hash_key):
         with new_session() as session:
-            create_organisation(session, "demo-school", "デモ小学校 (demo school)")
+            try:
+                get_organisation(session, "demo-school")
+            except RecordsError:
+                create_organisation(session, "demo-school", "デモ小学校 (demo school)")
             new = create_credential(
-                session,
-                "demo-school",
-                parse_scopes("all"),
-                "demo device",
-                hash_key,
+                session, "demo-school", parse_scopes("all"), "demo device", hash_key
             )
             session.commit()
-        marker.write_text(json.dumps({"key": new.info.key, "secret": new.secret}))
+        marker.write_text(
+            json.dumps({"key": new.info.key, "secret": new.secret, "database": database})
+        )
         marker.chmod(0o600)
     creds = json.loads(marker.read_text())
     url = f"http://{host}:{port}/xapi/"
@@ -141,10 +145,19 @@ def demo(host: str, port: int) -> None:
         f"device credential (demo school, scope 'all'): {creds['key']}:{creds['secret']}\n\n"
         "try:\n"
         f"  curl -u {creds['key']}:{creds['secret']} -H 'X-Experience-API-Version: 1.0.3' "
-        f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(example))} "
+        f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(example, ensure_ascii=False))} "
         f"{url}statements\n"
     )
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]  # the proxy hides it
+
+
+def _still_valid(known: dict[str, str], hash_key: bytes) -> bool:
+    with new_session() as session:
+        try:
+            authenticate(session, known.get("key", ""), known.get("secret", ""), hash_key)
+        except RecordsError:
+            return False
+    return True
 
 
 def _or_fail(action: Callable[[], T]) -> T:

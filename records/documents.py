@@ -126,10 +126,9 @@ def delete_document(
 ) -> None:
     row = _find(session, org_id, scope, doc_id)
     _check(pre, row, scope.kind, require=False)
-    if row is None:
-        raise NotFoundError(f"no {_label(scope.kind)} document with id {doc_id!r}")
-    session.delete(row)
-    session.flush()
+    if row is not None:  # deleting what is not there is done already
+        session.delete(row)
+        session.flush()
 
 
 def delete_documents(session: Session, org_id: int, scope: Scope) -> None:
@@ -174,10 +173,15 @@ def _check(pre: Preconditions, row: Document | None, kind: Kind, *, require: boo
             raise PreconditionFailedError(
                 "If-None-Match: the document already exists (or has this ETag)"
             )
-    if require and row is not None and pre.if_match is None and pre.if_none_match is None:
-        raise DocumentConflictError(
-            f"this {_label(kind)} document exists; send If-Match with its ETag to replace it "
-            "(or If-None-Match: * to create only)"
+    if require and pre.if_match is None and pre.if_none_match is None:
+        if row is not None:
+            raise DocumentConflictError(
+                f"this {_label(kind)} document exists; send If-Match with its ETag to replace "
+                "it"
+            )
+        raise BadRequestError(
+            f"a PUT of a {_label(kind)} document needs If-Match (to replace) or "
+            "If-None-Match: * (to create)"
         )
 
 

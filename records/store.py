@@ -163,13 +163,12 @@ def _drop_known(
     """Indexes of statements not yet stored; raises on an id stored with other content."""
     known: dict[str, str] = {}
     for chunk in _chunks(ids, 500):
-        known.update(
-            session.execute(
-                select(StoredStatement.statement_id, StoredStatement.content_hash).where(
-                    StoredStatement.org_id == org_id, StoredStatement.statement_id.in_(chunk)
-                )
-            ).tuples()
-        )
+        rows = session.execute(
+            select(StoredStatement.statement_id, StoredStatement.content_hash).where(
+                StoredStatement.org_id == org_id, StoredStatement.statement_id.in_(chunk)
+            )
+        ).tuples()
+        known.update(dict(rows.all()))
     fresh = []
     for i, sid in enumerate(ids):
         if sid not in known:

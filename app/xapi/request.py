@@ -79,7 +79,7 @@ def from_flask(request: Request) -> XapiRequest:
         )
     except UnicodeDecodeError:
         raise BadRequestError("the form body is not valid UTF-8") from None
-    headers = Headers()
+    headers = Headers(request.headers)
     args: MultiDict[str, str] = MultiDict()
     body = b""
     for name, values in form.items():
@@ -91,14 +91,12 @@ def from_flask(request: Request) -> XapiRequest:
         else:
             for value in values:
                 args.add(name, value)
-    for name in ("Authorization",):
-        if name not in headers and name in request.headers:
-            headers[name] = request.headers[name]
     if method in {"PUT", "POST"} and "content" not in form:
         raise BadRequestError(
             "the Alternate Request Syntax sends the body in a form field named 'content'"
         )
-    if body and "Content-Type" not in headers:
+    if "content-type" not in {name.lower() for name in form}:
+        # The request's own Content-Type describes the form, not the tunnelled body.
         headers["Content-Type"] = "application/json"
     return XapiRequest(method, args, headers, body, True)
 

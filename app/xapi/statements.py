@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import orjson
 from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date
 
 from app.db import get_session
@@ -17,6 +18,7 @@ from app.lrs_auth import authority_of
 from app.xapi.blueprint import bp, require_scope
 from app.xapi.request import XapiRequest, parse_json, split_multipart
 from records import query as statement_query
+from records.clock import consistent_through
 from records.errors import BadRequestError
 from records.store import AttachmentPart, Writer, format_stored, save_statements
 from records.xapi import (
@@ -46,6 +48,19 @@ _QUERY_PARAMS = {
     "more",
 }
 _SINGLE_PARAMS = {"statementId", "voidedStatementId", "format", "attachments"}
+
+
+@bp.after_request
+def _consistent_through(response: Response) -> Response:
+    """Every answer of the statement resource, errors included, tells how current it is."""
+    if request.endpoint == "xapi.statements":
+        if "X-Experience-API-Consistent-Through" not in response.headers:
+            try:
+                moment = consistent_through(get_session())
+            except SQLAlchemyError:
+                moment = datetime.now(UTC)
+            response.headers["X-Experience-API-Consistent-Through"] = format_stored(moment)
+    return response
 
 
 @bp.route("/statements", methods=["GET", "HEAD", "PUT", "POST"])

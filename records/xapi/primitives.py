@@ -115,9 +115,12 @@ def number(value: object, path: str) -> float:
     return value
 
 
-def check_json_value(value: object, path: str) -> None:
-    """Any JSON value that can be stored: used for extension values, which are free-form."""
-    stack: list[tuple[object, str, object]] = [(value, path, None)]
+def check_json_value(value: object, parent: str, key: object = None) -> None:
+    """Any JSON value that can be stored: used for extension values, which are free-form.
+
+    The value sits at `parent` (under `key`, if given); paths are only built for the error.
+    """
+    stack: list[tuple[object, str, object]] = [(value, parent, key)]
     while stack:
         item, parent, key = stack.pop()
         if isinstance(item, str):
@@ -219,12 +222,25 @@ def parse_uuid(value: object, path: str) -> str:
 _UNKNOWN_OFFSET = re.compile(r"-00(?::?00)?\Z")
 
 
+# The usual shape (RFC 3339 with a "T", seconds and an offset) goes to the C parser of the
+# standard library, which reads exactly that shape the same way; every other ISO 8601 form
+# ("20240514T0931Z", week dates, no offset...) goes to isodate.
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z"
+)
+
+
 @lru_cache(maxsize=8192)
 def _timestamp(value: str) -> datetime | None:
     if _UNKNOWN_OFFSET.search(value):
         return None
+    if _RFC3339.match(value) is not None:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
     try:
-        moment = isodate.parse_datetime(value)
+        moment: datetime = isodate.parse_datetime(value)
     except (ValueError, OverflowError):  # isodate.ISO8601Error is a ValueError
         return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
@@ -263,7 +279,7 @@ def _duration_ok(value: str) -> bool:
 
 def check_duration(value: object, path: str) -> str:
     if not isinstance(value, str) or not _duration_ok(value):
-        fail(path, f"must be an ISO 8601 duration such as \"PT1H30M\", got {show(value)}")
+        fail(path, f'must be an ISO 8601 duration such as "PT1H30M", got {show(value)}')
     return value
 
 
@@ -300,8 +316,13 @@ def check_extensions(value: object, path: str) -> None:
     for key, entry in mapping.items():
         if not isinstance(key, str) or not _iri_ok(key):
             fail(path, f"key {show(key)} must be an absolute IRI with a scheme")
-        if entry is not None and not isinstance(entry, bool | int):
-            check_json_value(entry, key_path(path, key))
+        if isinstance(entry, str):
+            if _UNSTORABLE.search(entry):
+                fail(
+                    key_path(path, key), "must not contain U+0000 or unpaired surrogate characters"
+                )
+        elif entry is not None and not isinstance(entry, bool | int):
+            check_json_value(entry, path, key)
 
 
 def check_array(value: object, path: str, what: str) -> list[Any]:

@@ -1,0 +1,1 @@
+"""Benchmarks of the Ashiato LRS (see bench/README.md)."""
