@@ -140,13 +140,13 @@ def demo(host: str, port: int) -> None:
         "verb": {"id": "http://adlnet.gov/expapi/verbs/completed", "display": {"ja": "完了した"}},
         "object": {"id": "https://example.jp/activities/math-1"},
     }
+    body = shlex.quote(json.dumps(example, ensure_ascii=False))
     click.echo(
         f"\nAshiato LRS: {url}\n"
         f"device credential (demo school, scope 'all'): {creds['key']}:{creds['secret']}\n\n"
         "try:\n"
         f"  curl -u {creds['key']}:{creds['secret']} -H 'X-Experience-API-Version: 1.0.3' "
-        f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(example, ensure_ascii=False))} "
-        f"{url}statements\n"
+        f"-H 'Content-Type: application/json' -d {body} {url}statements\n"
     )
     run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]  # the proxy hides it
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import current_app, request
 
+from app.db import get_session
 from records.credentials import CredentialInfo, authenticate
 from records.errors import AuthenticationError
-from app.db import get_session
 
 
 def credential_from_header(header: str | None) -> CredentialInfo:
@@ -24,7 +24,9 @@ def credential_from_header(header: str | None) -> CredentialInfo:
     try:
         decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise AuthenticationError("the Basic credentials are not valid base64 'key:secret'") from None
+        raise AuthenticationError(
+            "the Basic credentials are not valid base64 'key:secret'"
+        ) from None
     key, colon, secret = decoded.partition(":")
     if not colon or not key or not secret:
         raise AuthenticationError("the Basic credentials must be 'key:secret'")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from bench.statements import StatementFactory
@@ -32,7 +33,9 @@ from records.errors import NotFoundError
 from records.models import Credential
 from records.organisations import create_organisation, get_organisation
 from records.store import Writer, save_statements
-from records.xapi import parse_statements
+from records.xapi import Statement, parse_statements
+
+RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,18 +95,41 @@ def work(plan: Plan, worker: int, done: Any) -> None:
             first = plan.start + number * plan.batch
             size = min(plan.batch, plan.start + plan.count - first)
             statements = parse_statements(list(factory.range(first, size)))
-            save_statements(session, statements, plan.writer)
-            session.commit()
+            _save(session, statements, plan.writer)
             with done.get_lock():
                 done.value += size
     engine.dispose()
 
 
-def vacuum(url: str) -> None:
+def _save(session: Session, statements: list[Statement], writer: Writer) -> None:
+    """Save and commit one batch; retry a batch that lost a race on a new activity row.
+
+    (Concurrent writers that both meet an activity for the first time collide on
+    uq_activities_org_id_key: a deadlock or a unique violation. See bench/README.md.)
+    """
+    for attempt in range(1, RETRIES + 1):
+        try:
+            save_statements(session, statements, writer)
+            session.commit()
+            return
+        except (OperationalError, IntegrityError) as exc:
+            session.rollback()
+            if attempt == RETRIES:
+                raise
+            print(f"retrying a batch after {type(exc.orig).__name__}", flush=True)
+            time.sleep(0.05 * attempt)
+
+
+def maintain(url: str, command: str) -> None:
+    """`VACUUM (ANALYZE)` or `ANALYZE` the tables the writer fills.
+
+    Autovacuum may be off (it is on the benchmark machine); without statistics the planner
+    scans the whole statements table for every `statement_id IN (...)` probe of the writer.
+    """
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         for table in ("statements", "statement_index", "activities"):
-            conn.execute(text(f"VACUUM (ANALYZE) {table}"))
+            conn.execute(text(f"{command} {table}"))
     engine.dispose()
 
 
@@ -124,6 +150,12 @@ def main(argv: list[str] | None = None) -> None:
         help="the server's PUBLIC_URL, used in the authority (as the server would)",
     )
     parser.add_argument("--progress", type=float, default=30.0, help="seconds between reports")
+    parser.add_argument(
+        "--analyze-every",
+        type=int,
+        default=50_000,
+        help="ANALYZE after this many statements (0: never), as autovacuum would",
+    )
     parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM ANALYZE at the end")
     args = parser.parse_args(argv)
     if not args.database_url:
@@ -144,18 +176,20 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for proc in procs:
         proc.start()
-    last = 0
+    last, shown, analysed = 0, began, 0
     while any(proc.is_alive() for proc in procs):
-        time.sleep(args.progress)
-        now = done.value
-        elapsed = time.perf_counter() - began
-        if now != last:
+        time.sleep(0.2)
+        now, elapsed = done.value, time.perf_counter() - began
+        if args.analyze_every and now - analysed >= args.analyze_every:
+            maintain(args.database_url, "ANALYZE")
+            analysed = now
+        if now != last and time.perf_counter() - shown >= args.progress:
             print(
                 f"{now:>9} / {args.count} statements  {elapsed:7.0f} s  "
                 f"{now / elapsed:6.0f} st/s overall",
                 flush=True,
             )
-            last = now
+            last, shown = now, time.perf_counter()
     for proc in procs:
         proc.join()
     failed = [proc.exitcode for proc in procs if proc.exitcode]
@@ -169,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(1)
     if not args.no_vacuum:
         began = time.perf_counter()
-        vacuum(args.database_url)
+        maintain(args.database_url, "VACUUM (ANALYZE)")
         print(f"VACUUM ANALYZE took {time.perf_counter() - began:.0f} s", flush=True)
 
 

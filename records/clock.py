@@ -1,64 +1,107 @@
 """The `stored` clock and the consistency horizon.
 
-Paging with `more` and `since` is only correct if no statement can become visible with a `stored`
-time earlier than one a reader has already seen. Writers therefore take their `stored` time only
-after announcing themselves, and readers only return statements older than the oldest writer still
-in flight (the horizon, sent as X-Experience-API-Consistent-Through).
+Paging with `more` and polling with `since` are only exact if no statement can become visible with
+a `stored` time at or before a horizon some reader has already been given. So writers take their
+`stored` time only after announcing themselves, and readers only return statements stored before
+the earliest writer still in flight (the horizon, sent as X-Experience-API-Consistent-Through).
 
-- PostgreSQL: writers hold a shared transaction-level advisory lock while they insert; taking it
-  does not block other writers. Readers look up the start of the oldest transaction holding it.
-- SQLite: there is one writer at a time. Writers update the single `store_clock` row first (which
-  takes SQLite's write lock) and only then read the clock, so commit order is `stored` order.
+- PostgreSQL: a writer holds a shared transaction-level advisory lock (writers never block each
+  other) and, in the same statement, right after getting it, publishes its `stored` time as its
+  transaction-local application_name. A reader takes the minimum published time over the lock
+  holders. A holder whose time is not visible yet is read again (it is microseconds away).
+  Using the holder's transaction start instead would be safe but would let the horizon step back,
+  which makes a polling client see statements twice.
+- SQLite: one writer at a time. Writers update the single `store_clock` row first (which takes
+  SQLite's write lock) and only then read the clock, so commit order is `stored` order; the
+  horizon is the last committed `stored` time.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from records.models import StoreClock
 
 # "ASHI" as a 32-bit number: the advisory lock key that marks statement writers.
 WRITER_LOCK_KEY = 0x41534849
+_MARK = "ashiato-writer@"
 _TICK = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_RETRIES = 50
 
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+# OFFSET 0 keeps the subquery (the lock) from being flattened, so it is taken before the clock
+# is read and published.
+_ANNOUNCE = text(
+    "SELECT set_config('application_name', :mark || to_char(clock_timestamp() AT TIME ZONE "
+    "'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), true) "
+    "FROM (SELECT pg_advisory_xact_lock_shared(:k) OFFSET 0) AS writer_lock"
+)
+_WRITERS = text(
+    "SELECT a.application_name, a.xact_start FROM pg_locks l "
+    "JOIN pg_stat_activity a ON a.pid = l.pid "
+    "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.objsubid = 1 AND l.granted "
+    "AND l.pid <> pg_backend_pid() "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
 
 
 def take_stored_time(session: Session) -> datetime:
     """Call inside the writing transaction, just before inserting statements."""
-    if _dialect(session) == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": WRITER_LOCK_KEY})
-        moment = session.execute(text("SELECT clock_timestamp()")).scalar_one()
-        assert isinstance(moment, datetime)  # noqa: S101 - driver contract
-        return moment.astimezone(UTC)
-    now = datetime.now(UTC)
-    updated = session.execute(
-        update(StoreClock).where(StoreClock.id == 1).values(last_stored=now)
-    ).rowcount  # type: ignore[attr-defined]  # CursorResult has rowcount
-    if not updated:
-        session.add(StoreClock(id=1, last_stored=now))
+    if session.get_bind().dialect.name == "postgresql":
+        mark = session.execute(_ANNOUNCE, {"mark": _MARK, "k": WRITER_LOCK_KEY}).scalar_one()
+        return _parse_mark(str(mark))
+    # The no-op update takes SQLite's write lock before the clock is read.
+    touched = session.execute(
+        update(StoreClock).where(StoreClock.id == 1).values(last_stored=StoreClock.last_stored)
+    )
+    if not touched.rowcount:  # type: ignore[attr-defined]  # CursorResult has rowcount
+        session.add(StoreClock(id=1, last_stored=None))
         session.flush()
+    last = session.scalar(select(StoreClock.last_stored).where(StoreClock.id == 1))
+    now = datetime.now(UTC)
+    if last is not None and _aware(last) >= now:
+        now = _aware(last) + _TICK  # strictly increasing, even if the wall clock steps back
+    session.execute(update(StoreClock).where(StoreClock.id == 1).values(last_stored=now))
     return now
 
 
 def consistent_through(session: Session) -> datetime:
-    """Every statement stored before this moment is committed and visible to new readers."""
-    if _dialect(session) != "postgresql":
-        return datetime.now(UTC)
+    """Every statement stored at or before this moment is committed and visible."""
+    if session.get_bind().dialect.name != "postgresql":
+        # One writer at a time, in increasing `stored` order: everything up to the last
+        # committed `stored` is visible, and any writer in flight will store later than it.
+        last = session.scalar(select(StoreClock.last_stored).where(StoreClock.id == 1))
+        return _aware(last) if last is not None else _EPOCH
     now = session.execute(text("SELECT clock_timestamp()")).scalar_one()
-    oldest = session.execute(
-        text(
-            "SELECT min(a.xact_start) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.objid = :k AND l.objsubid = 1 "
-            "AND l.pid <> pg_backend_pid()"
-        ),
-        {"k": WRITER_LOCK_KEY},
-    ).scalar_one()
-    horizon = now if oldest is None else min(now, oldest)
-    assert isinstance(horizon, datetime)  # noqa: S101 - driver contract
-    return horizon.astimezone(UTC) - _TICK
+    horizon: datetime = now.astimezone(UTC)
+    for attempt in range(_RETRIES):
+        unannounced = None
+        for name, xact_start in session.execute(_WRITERS, {"k": WRITER_LOCK_KEY}):
+            if name and name.startswith(_MARK):
+                horizon = min(horizon, _parse_mark(name) - _TICK)
+            else:
+                unannounced = xact_start
+        if unannounced is None:
+            return horizon
+        if attempt == _RETRIES - 1:
+            # Still not visible: fall back to the holder's start, which is safe.
+            started: datetime = unannounced.astimezone(UTC)
+            return min(horizon, started - _TICK)
+        # pg_stat_activity is cached per transaction; look again after a moment.
+        session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        time.sleep(0.0002)
+        horizon = now.astimezone(UTC)
+    return horizon
+
+
+def _parse_mark(mark: str) -> datetime:
+    return datetime.fromisoformat(mark.removeprefix(_MARK)).replace(tzinfo=UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite returns naive datetimes; everything we store is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

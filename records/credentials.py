@@ -106,7 +106,9 @@ def authenticate(session: Session, key: str, secret: str, hash_key: bytes) -> Cr
         raise AuthenticationError("unknown key or wrong secret")
     row, org_code = found
     if row.revoked_at is not None:
-        raise AuthenticationError("this credential was revoked; ask your school admin for a new one")
+        raise AuthenticationError(
+            "this credential was revoked; ask your school admin for a new one"
+        )
     now = datetime.now(UTC)
     last = row.last_used_at
     if last is None or _aware(last) < now - LAST_USED_RESOLUTION:

@@ -16,8 +16,12 @@ import orjson
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from records.errors import BadRequestError, DocumentConflictError, PreconditionFailedError
-from records.errors import NotFoundError
+from records.errors import (
+    BadRequestError,
+    DocumentConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from records.keys import index_key
 from records.models import Document
 from records.xapi import agent_key
@@ -163,21 +167,22 @@ def _find(session: Session, org_id: int, scope: Scope, doc_id: str) -> Document 
 
 
 def _check(pre: Preconditions, row: Document | None, kind: Kind, *, require: bool) -> None:
-    if pre.if_match is not None:
-        if row is None or not _etag_matches(pre.if_match, row.etag):
-            raise PreconditionFailedError(
-                "If-Match does not match the document's current ETag; fetch it again and retry"
-            )
-    if pre.if_none_match is not None and row is not None:
-        if pre.if_none_match.strip() == "*" or _etag_matches(pre.if_none_match, row.etag):
-            raise PreconditionFailedError(
-                "If-None-Match: the document already exists (or has this ETag)"
-            )
+    if pre.if_match is not None and (row is None or not _etag_matches(pre.if_match, row.etag)):
+        raise PreconditionFailedError(
+            "If-Match does not match the document's current ETag; fetch it again and retry"
+        )
+    if (
+        pre.if_none_match is not None
+        and row is not None
+        and _etag_matches(pre.if_none_match, row.etag)
+    ):
+        raise PreconditionFailedError(
+            "If-None-Match: the document already exists (or has this ETag)"
+        )
     if require and pre.if_match is None and pre.if_none_match is None:
         if row is not None:
             raise DocumentConflictError(
-                f"this {_label(kind)} document exists; send If-Match with its ETag to replace "
-                "it"
+                f"this {_label(kind)} document exists; send If-Match with its ETag to replace it"
             )
         raise BadRequestError(
             f"a PUT of a {_label(kind)} document needs If-Match (to replace) or "

@@ -110,10 +110,11 @@ def find_statements(
         stored_col, seq_col = StoredStatement.stored, StoredStatement.seq
         stmt = select(StoredStatement.full, StoredStatement.stored, StoredStatement.seq)
     stmt = stmt.where(*_visible(reader), StoredStatement.voided.is_(False), stored_col <= horizon)
+    # UTC throughout: SQLite compares datetimes as text, so offsets must not differ.
     if query.since is not None:
-        stmt = stmt.where(stored_col > query.since)
+        stmt = stmt.where(stored_col > query.since.astimezone(UTC))
     if query.until is not None:
-        stmt = stmt.where(stored_col <= query.until)
+        stmt = stmt.where(stored_col <= query.until.astimezone(UTC))
     if query.after is not None:
         cursor = tuple_(stored_col, seq_col)
         bound = tuple_(*query.after)
@@ -139,9 +140,7 @@ def _index_filters(query: StatementQuery) -> list[tuple[str, str]]:
     if query.agent_key:
         filters.append(("A" if query.related_agents else "a", index_key(query.agent_key)))
     if query.activity_id:
-        filters.append(
-            ("C" if query.related_activities else "c", index_key(query.activity_id))
-        )
+        filters.append(("C" if query.related_activities else "c", index_key(query.activity_id)))
     if query.verb_id:
         filters.append(("v", index_key(query.verb_id)))
     return filters
@@ -161,7 +160,8 @@ _CURSOR_FIELDS = ("agent_key", "verb_id", "activity_id", "registration")
 
 def encode_cursor(query: StatementQuery) -> str:
     """Everything needed to continue a query, as an opaque URL-safe token."""
-    assert query.after is not None and query.horizon is not None  # noqa: S101 - caller contract
+    if query.after is None or query.horizon is None:
+        raise ValueError("a cursor needs the position and horizon of the page it continues")
     payload = {
         **{name: getattr(query, name) for name in _CURSOR_FIELDS},
         "ra": query.related_agents,
@@ -226,7 +226,7 @@ def attachments_for(
         select(Attachment.sha2, Attachment.content_type, Attachment.content).where(
             Attachment.org_id == org_id, Attachment.sha2.in_(wanted)
         )
-    ).tuples()
+    )
     found = {sha2: (sha2, ctype, content) for sha2, ctype, content in rows}
     return [found[s] for s in wanted if s in found]
 

@@ -46,6 +46,8 @@ class Writer:
     org_id: int
     credential_id: int | None
     authority: dict[str, Any]
+    # xAPI `define` scope: may this writer (re)define activities for GET /xapi/activities?
+    may_define: bool = True
 
 
 def save_statements(
@@ -72,14 +74,12 @@ def save_statements(
     rows = [_row(statements[i], ids[i], hashes[i], stored, writer) for i in fresh]
     seqs = list(
         session.scalars(
-            insert(StoredStatement).returning(
-                StoredStatement.seq, sort_by_parameter_order=True
-            ),
+            insert(StoredStatement).returning(StoredStatement.seq, sort_by_parameter_order=True),
             rows,
         )
     )
     by_id = {ids[i]: seq for i, seq in zip(fresh, seqs, strict=True)}
-    index_rows = []
+    index_rows: list[dict[str, Any]] = []
     for i, seq in zip(fresh, seqs, strict=True):
         index_rows.extend(_index_rows(statements[i], writer.org_id, seq, stored))
     if index_rows:
@@ -87,7 +87,8 @@ def save_statements(
     _link_references(session, writer.org_id, [statements[i] for i in fresh], by_id, stored)
     _apply_voiding(session, writer.org_id, [statements[i] for i in fresh], [ids[i] for i in fresh])
     _store_parts(session, writer.org_id, parts)
-    _remember_activities(session, writer.org_id, (statements[i].data for i in fresh))
+    if writer.may_define:
+        _remember_activities(session, writer.org_id, (statements[i].data for i in fresh))
     return ids
 
 
@@ -111,8 +112,7 @@ def _assign_ids(statements: Sequence[Statement], forced_id: str | None) -> list[
         if forced_id is not None:
             if st.id is not None and st.id != forced_id:
                 raise BadRequestError(
-                    f"the statement's id {st.id} differs from the statementId parameter "
-                    f"{forced_id}"
+                    f"the statement's id {st.id} differs from the statementId parameter {forced_id}"
                 )
             sid = forced_id
         else:
@@ -157,9 +157,7 @@ def _check_attachments(statements: Sequence[Statement], parts: Sequence[Attachme
         )
 
 
-def _drop_known(
-    session: Session, org_id: int, ids: list[str], hashes: list[str]
-) -> list[int]:
+def _drop_known(session: Session, org_id: int, ids: list[str], hashes: list[str]) -> list[int]:
     """Indexes of statements not yet stored; raises on an id stored with other content."""
     known: dict[str, str] = {}
     for chunk in _chunks(ids, 500):
@@ -167,7 +165,7 @@ def _drop_known(
             select(StoredStatement.statement_id, StoredStatement.content_hash).where(
                 StoredStatement.org_id == org_id, StoredStatement.statement_id.in_(chunk)
             )
-        ).tuples()
+        )
         known.update(dict(rows.all()))
     fresh = []
     for i, sid in enumerate(ids):
@@ -203,9 +201,7 @@ def _check_voiding(session: Session, org_id: int, statements: Sequence[Statement
             )
 
 
-def _row(
-    st: Statement, sid: str, digest: str, stored: datetime, writer: Writer
-) -> dict[str, Any]:
+def _row(st: Statement, sid: str, digest: str, stored: datetime, writer: Writer) -> dict[str, Any]:
     full = dict(st.data)
     full["id"] = sid
     stamp = format_stored(stored)
@@ -277,7 +273,7 @@ def _link_references(
             select(StoredStatement.seq, StoredStatement.ref_id).where(
                 StoredStatement.org_id == org_id, StoredStatement.ref_id.in_(chunk)
             )
-        ).tuples():
+        ):
             if ref is not None:
                 pending.append((seq, ref))
     for _ in range(3):  # follow chains of references a few levels deep
@@ -303,7 +299,7 @@ def _link_references(
                     & (target.org_id == StoredStatement.org_id),
                 )
                 .where(StoredStatement.org_id == org_id, target.seq.in_(gained))
-            ).tuples()
+            )
         )
 
 
@@ -317,20 +313,21 @@ def _inherited_rows(
     )
     if target_seq is None:
         return []
-    have = set(
-        session.execute(
+    have: set[tuple[str, str]] = {
+        (kind, key)
+        for kind, key in session.execute(
             select(StatementIndex.kind, StatementIndex.key).where(
                 StatementIndex.seq == referrer_seq
             )
-        ).tuples()
-    )
+        )
+    }
     referrer_stored = session.scalar(
         select(StoredStatement.stored).where(StoredStatement.seq == referrer_seq)
     )
     rows = []
     for kind, key in session.execute(
         select(StatementIndex.kind, StatementIndex.key).where(StatementIndex.seq == target_seq)
-    ).tuples():
+    ):
         if (kind, key) not in have:
             have.add((kind, key))
             rows.append(

@@ -23,6 +23,7 @@ from app.db import get_engine, new_session
 from records.credentials import create_credential, parse_scopes
 from records.db import Base
 from records.organisations import create_organisation
+from tests.factories import make_statement
 
 IN_CI = bool(os.environ.get("CI"))
 SERVICE_URL = "http://lrs.test/"
@@ -111,32 +112,6 @@ def make_credential(db_app: Flask) -> Callable[..., dict[str, str]]:
 def lrs(make_credential: Callable[..., dict[str, str]]) -> dict[str, str]:
     """Headers of a credential with every scope, for school-a."""
     return make_credential("all")
-
-
-def make_statement(**overrides: Any) -> dict[str, Any]:
-    """A realistic school statement; keyword arguments replace top-level properties."""
-    statement: dict[str, Any] = {
-        "actor": {
-            "objectType": "Agent",
-            "name": "山田 花子",
-            "account": {"homePage": "https://idp.example.jp/", "name": "pupil-0001"},
-        },
-        "verb": {
-            "id": "http://adlnet.gov/expapi/verbs/completed",
-            "display": {"ja": "完了した", "en-US": "completed"},
-        },
-        "object": {
-            "objectType": "Activity",
-            "id": "https://contents.example.jp/math/p4/fractions/unit-1",
-            "definition": {
-                "name": {"ja": "分数 第1単元", "en": "Fractions unit 1"},
-                "type": "http://adlnet.gov/expapi/activities/lesson",
-            },
-        },
-        "result": {"completion": True, "score": {"scaled": 0.8}, "duration": "PT12M30S"},
-    }
-    statement.update(overrides)
-    return {k: v for k, v in statement.items() if v is not None}
 
 
 @pytest.fixture

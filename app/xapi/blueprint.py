@@ -73,4 +73,3 @@ def require_scope(*scopes: str) -> CredentialInfo:
             f"{', '.join(scopes)}, all)"
         )
     return credential
-

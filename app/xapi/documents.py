@@ -89,9 +89,7 @@ def _document_resource(kind: documents.Kind) -> ResponseReturnValue:
     content_type = xreq.headers.get("Content-Type") or "application/octet-stream"
     if xreq.method == "POST":
         _check_json_object(xreq, content_type)
-        doc = documents.post_document(
-            session, org_id, scope, doc_id, xreq.body, content_type, pre
-        )
+        doc = documents.post_document(session, org_id, scope, doc_id, xreq.body, content_type, pre)
     else:
         if _is_json(content_type):
             parse_json(xreq.body, current_app.config["MAX_JSON_DEPTH"], "the document")
@@ -102,9 +100,7 @@ def _document_resource(kind: documents.Kind) -> ResponseReturnValue:
     return response
 
 
-def _address(
-    xreq: XapiRequest, kind: documents.Kind
-) -> tuple[documents.Scope, str | None, Any]:
+def _address(xreq: XapiRequest, kind: documents.Kind) -> tuple[documents.Scope, str | None, Any]:
     spec = _PARAMS[kind]
     unknown = set(xreq.args) - spec["required"] - spec["optional"]
     if unknown:

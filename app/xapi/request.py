@@ -58,8 +58,7 @@ def from_flask(request: Request) -> XapiRequest:
         )
     if request.method != "POST":
         raise BadRequestError(
-            "the Alternate Request Syntax (?method=...) must be sent as POST, "
-            f"not {request.method}"
+            f"the Alternate Request Syntax (?method=...) must be sent as POST, not {request.method}"
         )
     if len(request.args) != 1 or len(request.args.getlist("method")) != 1:
         raise BadRequestError(

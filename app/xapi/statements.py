@@ -19,6 +19,7 @@ from app.xapi.blueprint import bp, require_scope
 from app.xapi.request import XapiRequest, parse_json, split_multipart
 from records import query as statement_query
 from records.clock import consistent_through
+from records.credentials import CredentialInfo
 from records.errors import BadRequestError
 from records.store import AttachmentPart, Writer, format_stored, save_statements
 from records.xapi import (
@@ -53,13 +54,13 @@ _SINGLE_PARAMS = {"statementId", "voidedStatementId", "format", "attachments"}
 @bp.after_request
 def _consistent_through(response: Response) -> Response:
     """Every answer of the statement resource, errors included, tells how current it is."""
-    if request.endpoint == "xapi.statements":
-        if "X-Experience-API-Consistent-Through" not in response.headers:
-            try:
-                moment = consistent_through(get_session())
-            except SQLAlchemyError:
-                moment = datetime.now(UTC)
-            response.headers["X-Experience-API-Consistent-Through"] = format_stored(moment)
+    header = "X-Experience-API-Consistent-Through"
+    if request.endpoint == "xapi.statements" and header not in response.headers:
+        try:
+            moment = consistent_through(get_session())
+        except SQLAlchemyError:
+            moment = datetime.now(UTC)
+        response.headers[header] = format_stored(moment)
     return response
 
 
@@ -101,9 +102,7 @@ def _put(xreq: XapiRequest) -> ResponseReturnValue:
 def _post(xreq: XapiRequest) -> ResponseReturnValue:
     credential = require_scope("statements/write")
     if xreq.args:
-        raise BadRequestError(
-            f"unexpected parameter(s) for POST: {', '.join(sorted(xreq.args))}"
-        )
+        raise BadRequestError(f"unexpected parameter(s) for POST: {', '.join(sorted(xreq.args))}")
     body, parts = _body(xreq)
     raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
     statements = parse_statements(raw)
@@ -125,8 +124,13 @@ def _body(xreq: XapiRequest) -> tuple[bytes, list[AttachmentPart]]:
     return xreq.body, []
 
 
-def _writer(credential: Any) -> Writer:
-    return Writer(credential.org_id, credential.id, authority_of(credential))
+def _writer(credential: CredentialInfo) -> Writer:
+    return Writer(
+        credential.org_id,
+        credential.id,
+        authority_of(credential),
+        may_define=credential.allows("define"),
+    )
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -153,7 +157,9 @@ def _get(xreq: XapiRequest) -> ResponseReturnValue:
                 "with statementId or voidedStatementId only format and attachments may be "
                 f"given, not {', '.join(sorted(extra))}"
             )
-        wanted = parse_uuid(single_id or voided_id, "statementId" if single_id else "voidedStatementId")
+        wanted = parse_uuid(
+            single_id or voided_id, "statementId" if single_id else "voidedStatementId"
+        )
         full, stored = statement_query.get_statement(
             session, reader, wanted, voided=voided_id is not None
         )
@@ -175,9 +181,7 @@ def _get(xreq: XapiRequest) -> ResponseReturnValue:
         "more": _more_url(page.more, fmt, with_attachments) if page.more else "",
     }
     response = _respond(session, credential.org_id, result, page.statements, with_attachments)
-    response.headers["X-Experience-API-Consistent-Through"] = format_stored(
-        page.consistent_through
-    )
+    response.headers["X-Experience-API-Consistent-Through"] = format_stored(page.consistent_through)
     if page.last_modified is not None:
         response.headers["Last-Modified"] = http_date(page.last_modified)
     return response
@@ -264,9 +268,7 @@ def _respond(
         body,
         b"\r\n",
     ]
-    for sha2, content_type, content in statement_query.attachments_for(
-        session, org_id, statements
-    ):
+    for sha2, content_type, content in statement_query.attachments_for(session, org_id, statements):
         chunks.append(
             f"--{boundary}\r\nContent-Type: {content_type}\r\n"
             f"Content-Transfer-Encoding: binary\r\nX-Experience-API-Hash: {sha2}\r\n\r\n".encode()

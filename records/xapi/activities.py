@@ -51,9 +51,9 @@ _INTERACTION_TYPES = ", ".join(f'"{name}"' for name in _INTERACTION_LISTS)
 def check_activity(value: object, path: str, mentions: Mentions, direct: bool) -> str:
     """An Activity (objectType absent or "Activity") with an IRI id; returns the id."""
     activity = require_object(value, path, "an Activity")
-    check_keys(activity, _ACTIVITY_KEYS, path, "an Activity")
     if "objectType" in activity and activity["objectType"] != "Activity":
         fail(f"{path}.objectType", f'must be "Activity", got {show(activity["objectType"])}')
+    check_keys(activity, _ACTIVITY_KEYS, path, "an Activity")
     if "id" not in activity:
         fail(f"{path}.id", "is required")
     activity_id = check_iri(activity["id"], f"{path}.id")

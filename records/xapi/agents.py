@@ -82,9 +82,9 @@ def _ifi_key(agent: Mapping[str, Any], path: str, what: str) -> str | None:
 def check_agent(value: object, path: str, mentions: Mentions, direct: bool) -> str:
     """An Agent (objectType absent or "Agent") with exactly one IFI; returns its key."""
     agent = require_object(value, path, "an Agent")
-    check_keys(agent, _AGENT_KEYS, path, "an Agent")
     if "objectType" in agent and agent["objectType"] != "Agent":
         fail(f"{path}.objectType", f'must be "Agent", got {show(agent["objectType"])}')
+    check_keys(agent, _AGENT_KEYS, path, "an Agent")
     if "name" in agent:
         text(agent["name"], f"{path}.name")
     key = _ifi_key(agent, path, "an Agent")
