@@ -16,9 +16,9 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from gunicorn.app.base import BaseApplication
 from redis import Redis
 from rq import Worker
-from werkzeug.serving import run_simple
 
 from app.db import get_engine, new_session
 from app.queue import QUEUES, get_redis
@@ -148,7 +148,33 @@ def demo(host: str, port: int) -> None:
         f"  curl -u {creds['key']}:{creds['secret']} -H 'X-Experience-API-Version: 1.0.3' "
         f"-H 'Content-Type: application/json' -d {body} {url}statements\n"
     )
-    run_simple(host, port, current_app._get_current_object(), threaded=True)  # type: ignore[attr-defined]  # the proxy hides it
+    get_engine().dispose()  # the server's worker opens its own connections
+    EmbeddedServer(
+        current_app._get_current_object(),  # type: ignore[attr-defined]  # proxy hides it
+        {
+            "bind": f"{host}:{port}",
+            "workers": 1,
+            "threads": 8,
+            "worker_class": "gthread",
+            "accesslog": "-",
+        },
+    ).run()
+
+
+class EmbeddedServer(BaseApplication):  # type: ignore[misc]  # gunicorn is untyped
+    """gunicorn serving this app from inside the CLI: one process, threads, SQLite."""
+
+    def __init__(self, application: Flask, options: dict[str, object]) -> None:
+        self.application = application
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
 
 
 def _still_valid(known: dict[str, str], hash_key: bytes) -> bool:

@@ -12,7 +12,6 @@ uuid4s on every run, so every run stores new statements (no identical re-posts).
 from __future__ import annotations
 
 import argparse
-import resource
 import threading
 import time
 import uuid
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import create_engine, text
 
 from bench.client import Connection, Target
+from bench.machine import CpuSplit, cpu_by_group
 from bench.report import Latency, median
 from bench.statements import StatementFactory, dump
 
@@ -46,7 +46,7 @@ class Run:
     errors: int
     seconds: float
     latency: Latency
-    client_cpu: float  # CPU seconds the load generator itself used during the run
+    cpu: CpuSplit  # who used the machine during the run
     first_error: str
 
     @property
@@ -58,7 +58,7 @@ class Run:
             f"{label:>7}  batch {self.batch:>3}  clients {self.clients}  "
             f"{self.requests:>6} req  {self.statements:>7} st  {self.seconds:5.1f} s  "
             f"{self.rate:8.0f} st/s  {self.requests / self.seconds:7.1f} req/s  "
-            f"{self.latency.show()}  client cpu {100 * self.client_cpu / self.seconds:3.0f}%"
+            f"{self.latency.show()}  {self.cpu.show()}"
         )
         if self.errors:
             line += f"\n         {self.errors} errors, first: {self.first_error}"
@@ -114,14 +114,14 @@ def run_once(
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
     for thread in threads:
         thread.start()
-    cpu_before = _cpu()
+    cpu_before = cpu_by_group()
     began = time.perf_counter()
     deadline[0] = began + seconds
     start_gate.wait()
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - began
-    cpu = _cpu() - cpu_before
+    cpu = CpuSplit.between(cpu_before, cpu_by_group(), elapsed)
     for conn in connections:
         conn.close()
     latencies = [lat for r in results for lat in r.latencies]
@@ -133,14 +133,9 @@ def run_once(
         errors=sum(r.errors for r in results),
         seconds=elapsed,
         latency=Latency.of(latencies),
-        client_cpu=cpu,
+        cpu=cpu,
         first_error=next((r.first_error for r in results if r.first_error), ""),
     )
-
-
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
 
 
 def bench_batch(

@@ -19,6 +19,7 @@ import argparse
 import json
 import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 import orjson
 
 from bench.client import Connection, Reply, Target
+from bench.machine import CpuSplit, cpu_by_group
 from bench.report import Latency, median
 from bench.statements import ADL, VERBS, StatementFactory
 
@@ -43,11 +45,12 @@ class Run:
     statements_per_response: float
     errors: int
     first_error: str
+    cpu: CpuSplit
 
     def show(self, label: str) -> str:
         line = (
             f"{label:>7}  {self.kind:<12} {self.latency.count:>5} req  {self.latency.show()}  "
-            f"{self.statements_per_response:6.1f} st/response"
+            f"{self.statements_per_response:6.1f} st/response  {self.cpu.show()}"
         )
         if self.errors:
             line += f"\n         {self.errors} errors, first: {self.first_error}"
@@ -154,10 +157,12 @@ def run_kind(target: Target, kind: str, chains: Sequence[Chain], clients: int) -
         conn.close()
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    cpu_before, began = cpu_by_group(), time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    cpu = CpuSplit.between(cpu_before, cpu_by_group(), time.perf_counter() - began)
     latencies = [lat for t in tallies for lat in t.latencies]
     return Run(
         kind,
@@ -165,6 +170,7 @@ def run_kind(target: Target, kind: str, chains: Sequence[Chain], clients: int) -
         sum(t.statements for t in tallies) / max(1, len(latencies)),
         sum(t.errors for t in tallies),
         next((t.first_error for t in tallies if t.first_error), ""),
+        cpu,
     )
 
 

@@ -18,6 +18,7 @@ the earliest writer still in flight (the horizon, sent as X-Experience-API-Consi
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -72,10 +73,7 @@ def take_stored_time(session: Session) -> datetime:
 def consistent_through(session: Session) -> datetime:
     """Every statement stored at or before this moment is committed and visible."""
     if session.get_bind().dialect.name != "postgresql":
-        # One writer at a time, in increasing `stored` order: everything up to the last
-        # committed `stored` is visible, and any writer in flight will store later than it.
-        last = session.scalar(select(StoreClock.last_stored).where(StoreClock.id == 1))
-        return _aware(last) if last is not None else _EPOCH
+        return _sqlite_horizon(session)
     now = session.execute(text("SELECT clock_timestamp()")).scalar_one()
     horizon: datetime = now.astimezone(UTC)
     for attempt in range(_RETRIES):
@@ -96,6 +94,35 @@ def consistent_through(session: Session) -> datetime:
         time.sleep(0.0002)
         horizon = now.astimezone(UTC)
     return horizon
+
+
+def _sqlite_horizon(session: Session) -> datetime:
+    """Now, if no writer is in flight (checked by taking the write lock for an instant);
+    otherwise the last committed `stored` time, which every writer in flight will exceed."""
+    raw = session.get_bind().raw_connection()  # type: ignore[union-attr]  # an Engine here
+    try:
+        connection: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        connection.execute("PRAGMA busy_timeout=0")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:  # "database is locked": a writer holds the lock
+            row = connection.execute("SELECT last_stored FROM store_clock WHERE id = 1").fetchone()
+            last = _from_sqlite(row[0]) if row and row[0] else None
+            return last if last is not None else _EPOCH
+        try:
+            now = datetime.now(UTC) - _TICK  # a writer after us reads a later clock
+            row = connection.execute("SELECT last_stored FROM store_clock WHERE id = 1").fetchone()
+            last = _from_sqlite(row[0]) if row and row[0] else None
+            return max(now, last) if last is not None else now
+        finally:
+            connection.rollback()
+    finally:
+        connection.execute("PRAGMA busy_timeout=30000")
+        raw.close()
+
+
+def _from_sqlite(text_value: str) -> datetime:
+    return _aware(datetime.fromisoformat(text_value))
 
 
 def _parse_mark(mark: str) -> datetime:

@@ -22,6 +22,7 @@ from records.errors import (
     NotFoundError,
     PreconditionFailedError,
 )
+from records.jsontext import dump_json
 from records.keys import index_key
 from records.models import Document
 from records.xapi import agent_key
@@ -84,10 +85,11 @@ def list_document_ids(
         Document.activity_key == activity,
         Document.agent_key == agent,
     )
-    if scope.kind == "state":
+    if scope.registration is not None:  # without one: every registration's documents
         stmt = stmt.where(Document.registration == registration)
     if since is not None:
-        stmt = stmt.where(Document.updated > since)
+        # UTC: SQLite compares datetimes as text, so offsets must not differ.
+        stmt = stmt.where(Document.updated > since.astimezone(UTC))
     return list(session.scalars(stmt.order_by(Document.doc_id)))
 
 
@@ -121,7 +123,7 @@ def post_document(
         return _write(session, org_id, scope, doc_id, None, content, content_type)
     incoming = _json_object(content, content_type, "the posted document")
     existing = _json_object(row.content, row.content_type, "the stored document")
-    merged = orjson.dumps({**existing, **incoming})
+    merged = dump_json({**existing, **incoming})
     return _write(session, org_id, scope, doc_id, row, merged, JSON_TYPE)
 
 
@@ -136,17 +138,17 @@ def delete_document(
 
 
 def delete_documents(session: Session, org_id: int, scope: Scope) -> None:
-    """Delete every state document of an activity + agent (+ registration)."""
+    """Delete every state document of an activity + agent (+ registration, if given)."""
     activity, agent, registration = scope.keys()
-    session.execute(
-        delete(Document).where(
-            Document.org_id == org_id,
-            Document.kind == scope.kind,
-            Document.activity_key == activity,
-            Document.agent_key == agent,
-            Document.registration == registration,
-        )
+    stmt = delete(Document).where(
+        Document.org_id == org_id,
+        Document.kind == scope.kind,
+        Document.activity_key == activity,
+        Document.agent_key == agent,
     )
+    if scope.registration is not None:
+        stmt = stmt.where(Document.registration == registration)
+    session.execute(stmt)
 
 
 # --- internals ---------------------------------------------------------------------------------

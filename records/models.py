@@ -62,7 +62,6 @@ class StoredStatement(Base):
     ref_id: Mapped[str | None] = mapped_column(String(36))
     voided: Mapped[bool] = mapped_column(Boolean, default=False)
     is_voiding: Mapped[bool] = mapped_column(Boolean, default=False)
-    content_hash: Mapped[str] = mapped_column(String(64))
     full: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
 
     __table_args__ = (

@@ -8,14 +8,12 @@ never commits: the caller owns the transaction, so nothing is acknowledged befor
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, aliased
 
@@ -23,11 +21,10 @@ from records.clock import take_stored_time
 from records.errors import BadRequestError, InvalidStatementError, StatementConflictError
 from records.keys import index_key
 from records.models import Activity, Attachment, StatementIndex, StoredStatement
-from records.xapi import Statement, parse_timestamp, verify_signature
+from records.xapi import Statement, agent_key, parse_timestamp, verify_signature
+from records.xapi.comparison import same_statement
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
-# Properties the LRS sets or may change; equal statements may differ in them.
-_NOT_COMPARED = ("id", "stored", "authority", "version")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +62,12 @@ def save_statements(
         raise BadRequestError("no statements in the request")
     ids = _assign_ids(statements, forced_id)
     _check_attachments(statements, parts)
-    hashes = [content_hash(st.data) for st in statements]
-    fresh = _drop_known(session, writer.org_id, ids, hashes)
+    fresh = _drop_known(session, writer.org_id, ids, statements)
     if not fresh:
         return ids
     _check_voiding(session, writer.org_id, [statements[i] for i in fresh])
     stored = take_stored_time(session)
-    rows = [_row(statements[i], ids[i], hashes[i], stored, writer) for i in fresh]
+    rows = [_row(statements[i], ids[i], stored, writer) for i in fresh]
     seqs = list(
         session.scalars(
             insert(StoredStatement).returning(StoredStatement.seq, sort_by_parameter_order=True),
@@ -79,23 +75,25 @@ def save_statements(
         )
     )
     by_id = {ids[i]: seq for i, seq in zip(fresh, seqs, strict=True)}
+    authority_key = agent_key(writer.authority)
     index_rows: list[dict[str, Any]] = []
     for i, seq in zip(fresh, seqs, strict=True):
-        index_rows.extend(_index_rows(statements[i], writer.org_id, seq, stored))
+        terms = index_terms(statements[i])
+        if authority_key:
+            terms.add(("A", index_key(authority_key)))
+        index_rows.extend(
+            {"org_id": writer.org_id, "seq": seq, "kind": kind, "key": key, "stored": stored}
+            for kind, key in terms
+        )
     if index_rows:
         session.execute(insert(StatementIndex), index_rows)
-    _link_references(session, writer.org_id, [statements[i] for i in fresh], by_id, stored)
+    written = [(seq, statements[i]) for i, seq in zip(fresh, seqs, strict=True)]
+    _link_references(session, writer.org_id, written, list(by_id))
     _apply_voiding(session, writer.org_id, [statements[i] for i in fresh], [ids[i] for i in fresh])
     _store_parts(session, writer.org_id, parts)
     if writer.may_define:
         _remember_activities(session, writer.org_id, (statements[i].data for i in fresh))
     return ids
-
-
-def content_hash(data: Mapping[str, Any]) -> str:
-    """Digest of what the client said, ignoring what the LRS sets and the order of properties."""
-    body = {k: v for k, v in data.items() if k not in _NOT_COMPARED}
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def format_stored(moment: datetime) -> str:
@@ -157,12 +155,14 @@ def _check_attachments(statements: Sequence[Statement], parts: Sequence[Attachme
         )
 
 
-def _drop_known(session: Session, org_id: int, ids: list[str], hashes: list[str]) -> list[int]:
+def _drop_known(
+    session: Session, org_id: int, ids: list[str], statements: Sequence[Statement]
+) -> list[int]:
     """Indexes of statements not yet stored; raises on an id stored with other content."""
-    known: dict[str, str] = {}
+    known: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids, 500):
         rows = session.execute(
-            select(StoredStatement.statement_id, StoredStatement.content_hash).where(
+            select(StoredStatement.statement_id, StoredStatement.full).where(
                 StoredStatement.org_id == org_id, StoredStatement.statement_id.in_(chunk)
             )
         )
@@ -171,7 +171,7 @@ def _drop_known(session: Session, org_id: int, ids: list[str], hashes: list[str]
     for i, sid in enumerate(ids):
         if sid not in known:
             fresh.append(i)
-        elif known[sid] != hashes[i]:
+        elif not same_statement(known[sid], statements[i].data):
             raise StatementConflictError(
                 f"statement {sid} is already stored with different content; statements are "
                 "immutable (void it and send a new one)"
@@ -201,7 +201,7 @@ def _check_voiding(session: Session, org_id: int, statements: Sequence[Statement
             )
 
 
-def _row(st: Statement, sid: str, digest: str, stored: datetime, writer: Writer) -> dict[str, Any]:
+def _row(st: Statement, sid: str, stored: datetime, writer: Writer) -> dict[str, Any]:
     full = dict(st.data)
     full["id"] = sid
     stamp = format_stored(stored)
@@ -223,7 +223,6 @@ def _row(st: Statement, sid: str, digest: str, stored: datetime, writer: Writer)
         "ref_id": st.ref_id,
         "voided": False,
         "is_voiding": st.voided_id is not None,
-        "content_hash": digest,
         "full": full,
     }
 
@@ -246,28 +245,19 @@ def index_terms(st: Statement) -> set[tuple[str, str]]:
     return terms
 
 
-def _index_rows(st: Statement, org_id: int, seq: int, stored: datetime) -> Iterator[dict[str, Any]]:
-    for kind, key in index_terms(st):
-        yield {"org_id": org_id, "seq": seq, "kind": kind, "key": key, "stored": stored}
-
-
 def _link_references(
     session: Session,
     org_id: int,
-    statements: Sequence[Statement],
-    by_id: dict[str, int],
-    stored: datetime,
+    written: Sequence[tuple[int, Statement]],
+    new_ids: Sequence[str],
 ) -> None:
     """A statement that targets another (StatementRef) is found by the target's filters too.
 
     Copies the target's index terms onto the referring statement, whichever arrives first.
     """
     # Referrers in this batch whose targets are known (stored earlier or in this batch).
-    pending: list[tuple[int, str]] = [
-        (by_id[st.id], st.ref_id) for st in statements if st.ref_id and st.id in by_id
-    ]
+    pending: list[tuple[int, str]] = [(seq, st.ref_id) for seq, st in written if st.ref_id]
     # Statements stored earlier that referred to one of this batch's statements.
-    new_ids = list(by_id)
     for chunk in _chunks(new_ids, 500):
         for seq, ref in session.execute(
             select(StoredStatement.seq, StoredStatement.ref_id).where(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from flask import Response, current_app, g
 from flask.typing import ResponseReturnValue
 from werkzeug.http import http_date
@@ -14,6 +13,7 @@ from app.xapi.blueprint import bp, require_scope
 from app.xapi.request import XapiRequest, parse_json
 from records import documents
 from records.errors import BadRequestError
+from records.jsontext import dump_json
 from records.xapi import is_iri, parse_agent, parse_timestamp, parse_uuid
 
 _PARAMS: dict[documents.Kind, dict[str, set[str]]] = {
@@ -65,7 +65,7 @@ def _document_resource(kind: documents.Kind) -> ResponseReturnValue:
     if reading:
         if doc_id is None:
             ids = documents.list_document_ids(session, org_id, scope, since)
-            return Response(orjson.dumps(ids), status=200, mimetype="application/json")
+            return Response(dump_json(ids), status=200, mimetype="application/json")
         if since is not None:
             raise BadRequestError("since only applies when asking for the list of ids")
         doc = documents.get_document(session, org_id, scope, doc_id)

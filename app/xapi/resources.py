@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import orjson
 from flask import Response, g
 from flask.typing import ResponseReturnValue
 
@@ -10,6 +9,7 @@ from app.db import get_session
 from app.xapi.blueprint import VERSION, bp, require_scope
 from app.xapi.request import XapiRequest, parse_json
 from records.errors import BadRequestError
+from records.jsontext import dump_json
 from records.query import get_activity
 from records.xapi import is_iri, parse_agent, person_object
 
@@ -19,7 +19,7 @@ _READ_SCOPES = ("statements/read", "statements/read/mine", "all/read", "state", 
 @bp.route("/about", methods=["GET", "HEAD"])
 def about() -> ResponseReturnValue:
     body = {"version": ["1.0.0", "1.0.1", "1.0.2", VERSION], "extensions": {}}
-    return Response(orjson.dumps(body), status=200, mimetype="application/json")
+    return Response(dump_json(body), status=200, mimetype="application/json")
 
 
 @bp.route("/activities", methods=["GET", "HEAD"])
@@ -33,7 +33,7 @@ def activities() -> ResponseReturnValue:
     if not is_iri(activity_id):
         raise BadRequestError(f"activityId must be an IRI, got {activity_id!r}")
     activity = get_activity(get_session(), credential.org_id, activity_id)
-    return Response(orjson.dumps(activity), status=200, mimetype="application/json")
+    return Response(dump_json(activity), status=200, mimetype="application/json")
 
 
 @bp.route("/agents", methods=["GET", "HEAD"])
@@ -47,7 +47,7 @@ def agents() -> ResponseReturnValue:
     agent = parse_agent(parse_json(raw.encode("utf-8"), 16, "the agent parameter"))
     if agent.get("objectType") == "Group":
         raise BadRequestError("GET /agents takes an Agent, not a Group")
-    return Response(orjson.dumps(person_object([agent])), status=200, mimetype="application/json")
+    return Response(dump_json(person_object([agent])), status=200, mimetype="application/json")
 
 
 def _only(xreq: XapiRequest, allowed: set[str]) -> None:

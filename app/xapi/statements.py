@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import orjson
 from flask import Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +20,7 @@ from records import query as statement_query
 from records.clock import consistent_through
 from records.credentials import CredentialInfo
 from records.errors import BadRequestError
+from records.jsontext import dump_json
 from records.store import AttachmentPart, Writer, format_stored, save_statements
 from records.xapi import (
     agent_key,
@@ -109,7 +109,7 @@ def _post(xreq: XapiRequest) -> ResponseReturnValue:
     session = get_session()
     ids = save_statements(session, statements, _writer(credential), parts)
     session.commit()
-    return Response(orjson.dumps(ids), status=200, mimetype="application/json")
+    return Response(dump_json(ids), status=200, mimetype="application/json")
 
 
 def _body(xreq: XapiRequest) -> tuple[bytes, list[AttachmentPart]]:
@@ -259,7 +259,7 @@ def _respond(
     statements: list[dict[str, Any]],
     with_attachments: bool,
 ) -> Response:
-    body = orjson.dumps(result)
+    body = dump_json(result)
     if not with_attachments:
         return Response(body, status=200, mimetype="application/json")
     boundary = secrets.token_hex(16)

@@ -100,7 +100,6 @@ def upgrade() -> None:
     sa.Column('ref_id', sa.String(length=36), nullable=True),
     sa.Column('voided', sa.Boolean(), nullable=False),
     sa.Column('is_voiding', sa.Boolean(), nullable=False),
-    sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('full', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.ForeignKeyConstraint(['credential_id'], ['credentials.id'], name=op.f('fk_statements_credential_id_credentials')),
     sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_statements_org_id_organisations')),

@@ -36,7 +36,7 @@ _MAILTO = re.compile(
 _SHA1 = re.compile(r"[0-9a-fA-F]{40}\Z")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def _mbox_key(value: str) -> str | None:
     match = _MAILTO.match(value)
     if match is None or not is_iri(value):

@@ -78,7 +78,8 @@ def parse_statement(raw: object, path: str = "statement") -> Statement:
     if "stored" in statement:
         parse_timestamp(statement["stored"], f"{path}.stored")
     if "authority" in statement:
-        check_authority(statement["authority"], f"{path}.authority", mentions)
+        # Validated, but not indexed: the LRS replaces it with the credential's authority.
+        check_authority(statement["authority"], f"{path}.authority", Mentions())
     if "version" in statement:
         version = statement["version"]
         if not isinstance(version, str) or _VERSION.match(version) is None:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from app.db import new_session
-from records.models import Attachment, Document, StoredStatement
+from records.models import Activity, Attachment, Document, StatementIndex, StoredStatement
 from tests.api.lrs_client import Lrs
 
 
@@ -48,13 +48,13 @@ def make_statement(
 
 @pytest.fixture
 def stored_counts(db_app: Flask) -> Callable[[], dict[str, int]]:
-    """stored_counts() -> rows in the statement, attachment and document tables (all orgs)."""
+    """stored_counts() -> rows per table of what the xAPI stores (all organisations)."""
 
     def count() -> dict[str, int]:
         with db_app.app_context(), new_session() as session:
             return {
                 model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
-                for model in (StoredStatement, Attachment, Document)
+                for model in (StoredStatement, StatementIndex, Attachment, Activity, Document)
             }
 
     return count

@@ -43,6 +43,14 @@ def encode_params(params: Mapping[str, Any]) -> dict[str, str]:
     return encoded
 
 
+def json_body(value: Any) -> bytes:
+    """UTF-8 JSON; strings UTF-8 cannot carry (lone surrogates) go as \\u escapes."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value).encode("ascii")
+
+
 def assert_error(response: TestResponse, status: int) -> str:
     """The response is `status` with the JSON error body every error has; returns its message."""
     assert response.status_code == status, response.get_data(as_text=True)
@@ -98,7 +106,7 @@ class Lrs:
         return self.client.post(
             STATEMENTS,
             query_string=encode_params(params),
-            data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            data=json_body(body),
             headers={**self.headers, "Content-Type": "application/json"},
         )
 
@@ -108,7 +116,7 @@ class Lrs:
         return self.client.put(
             STATEMENTS,
             query_string=encode_params(params),
-            data=json.dumps(statement, ensure_ascii=False).encode("utf-8"),
+            data=json_body(statement),
             headers={**self.headers, "Content-Type": "application/json"},
         )
 
@@ -161,7 +169,10 @@ class Lrs:
 
     def pages(self, **params: Any) -> list[list[dict[str, Any]]]:
         """Every page of a query, following `more` until it is empty."""
-        response = self.get(**params)
+        return self.collect(self.get(**params))
+
+    def collect(self, response: TestResponse) -> list[list[dict[str, Any]]]:
+        """The statements of this answer's page and of every page its `more` links lead to."""
         pages = []
         for _ in range(1000):
             assert response.status_code == 200, response.get_data(as_text=True)

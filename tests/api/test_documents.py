@@ -13,7 +13,6 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.api.lrs_client import (
-    ON_SQLITE,
     Lrs,
     activity,
     agent,
@@ -91,6 +90,11 @@ class Documents:
         assert response.status_code == 200, response.get_data(as_text=True)
         ids: list[str] = response.get_json()
         return sorted(ids)
+
+
+def param(name: str, value: str) -> dict[str, Any]:
+    """{name: value}, to pass a parameter whose name varies by resource."""
+    return {name: value}
 
 
 def _bytes(doc: Any) -> bytes:
@@ -195,18 +199,11 @@ def test_state_ids_with_since(state: Documents) -> None:
     assert state.ids(since=(middle + timedelta(hours=1)).isoformat()) == []
 
 
-@pytest.mark.xfail(
-    ON_SQLITE,
-    strict=True,
-    reason="BUG (SQLite only): records.documents.list_document_ids compares `updated > since` "
-    "without converting since to UTC; SQLite compares the wall-clock text, so an offset "
-    "such as +09:00 shifts the instant",
-)
 def test_document_ids_since_in_another_time_zone(any_resource: tuple[Documents, str]) -> None:
     documents, id_param = any_resource
-    documents.put({"n": 1}, headers={"If-None-Match": "*"}, **{id_param: "first"})
+    documents.put({"n": 1}, headers={"If-None-Match": "*"}, **param(id_param, "first"))
     middle = datetime.now(UTC)
-    documents.put({"n": 2}, headers={"If-None-Match": "*"}, **{id_param: "second"})
+    documents.put({"n": 2}, headers={"If-None-Match": "*"}, **param(id_param, "second"))
 
     assert documents.ids(since=middle.astimezone(JST).isoformat()) == ["second"]
     assert documents.ids(since=(middle - timedelta(hours=1)).astimezone(JST).isoformat()) == [
@@ -246,12 +243,6 @@ def test_state_is_scoped_by_registration(state: Documents) -> None:
     assert state.get(stateId="progress").get_json() == {"where": "none"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: without registration, multi-document DELETE only removes state stored without "
-    "a registration; Communication 2.3 says it deletes all state of Activity + Agent "
-    "[+ registration if specified]",
-)
 def test_state_delete_all_without_registration_removes_every_registration(
     state: Documents,
 ) -> None:
@@ -307,22 +298,22 @@ def test_post_of_non_json_onto_a_json_document_is_refused(
     any_resource: tuple[Documents, str],
 ) -> None:
     documents, id_param = any_resource
-    documents.put({"a": 1}, headers={"If-None-Match": "*"}, **{id_param: "doc"})
+    documents.put({"a": 1}, headers={"If-None-Match": "*"}, **param(id_param, "doc"))
 
-    response = documents.post(b"plain words", "text/plain", **{id_param: "doc"})
+    response = documents.post(b"plain words", "text/plain", **param(id_param, "doc"))
 
     assert_error(response, 400)
-    assert documents.get(**{id_param: "doc"}).get_json() == {"a": 1}
+    assert documents.get(**param(id_param, "doc")).get_json() == {"a": 1}
 
 
 def test_post_of_json_onto_a_non_json_document_is_refused(
     any_resource: tuple[Documents, str],
 ) -> None:
     documents, id_param = any_resource
-    documents.put(b"\x89PNG", "image/png", headers={"If-None-Match": "*"}, **{id_param: "doc"})
+    documents.put(b"\x89PNG", "image/png", headers={"If-None-Match": "*"}, **param(id_param, "doc"))
 
-    assert_error(documents.post({"a": 1}, **{id_param: "doc"}), 400)
-    assert documents.get(**{id_param: "doc"}).get_data() == b"\x89PNG"
+    assert_error(documents.post({"a": 1}, **param(id_param, "doc")), 400)
+    assert documents.get(**param(id_param, "doc")).get_data() == b"\x89PNG"
 
 
 @pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"{not json", b""])
@@ -330,25 +321,25 @@ def test_post_of_json_that_is_not_an_object_is_refused(
     any_resource: tuple[Documents, str], body: bytes
 ) -> None:
     documents, id_param = any_resource
-    documents.put({"a": 1}, headers={"If-None-Match": "*"}, **{id_param: "doc"})
+    documents.put({"a": 1}, headers={"If-None-Match": "*"}, **param(id_param, "doc"))
 
-    assert_error(documents.post(body, **{id_param: "doc"}), 400)
-    assert documents.get(**{id_param: "doc"}).get_json() == {"a": 1}
+    assert_error(documents.post(body, **param(id_param, "doc")), 400)
+    assert documents.get(**param(id_param, "doc")).get_json() == {"a": 1}
 
 
 def test_put_of_malformed_json_is_refused(any_resource: tuple[Documents, str]) -> None:
     documents, id_param = any_resource
 
-    response = documents.put(b"{oops", headers={"If-None-Match": "*"}, **{id_param: "doc"})
+    response = documents.put(b"{oops", headers={"If-None-Match": "*"}, **param(id_param, "doc"))
 
     assert_error(response, 400)
-    assert_error(documents.get(**{id_param: "doc"}), 404)
+    assert_error(documents.get(**param(id_param, "doc")), 404)
 
 
 def test_unknown_document_is_404(any_resource: tuple[Documents, str]) -> None:
     documents, id_param = any_resource
 
-    assert_error(documents.get(**{id_param: "never-stored"}), 404)
+    assert_error(documents.get(**param(id_param, "never-stored")), 404)
 
 
 def test_write_without_a_document_id_is_refused(any_resource: tuple[Documents, str]) -> None:
@@ -516,6 +507,18 @@ def test_activities_learns_definitions_from_context_activities(
     got = xapi.get("/xapi/activities", activityId=course["id"]).get_json()
 
     assert got["definition"] == {"name": {"ja": "4年 算数"}}
+
+
+def test_activities_with_a_huge_number_in_the_definition(
+    xapi: Lrs, make_statement: MakeStatement
+) -> None:
+    extension = "https://example.jp/ext/size"
+    xapi.store(make_statement(object=activity(LESSON, extensions={extension: 1e20})))
+
+    response = xapi.get("/xapi/activities", activityId=LESSON)
+
+    assert response.status_code == 200
+    assert response.get_json()["definition"]["extensions"] == {extension: 1e20}
 
 
 def test_activities_without_a_definition_returns_just_the_id(xapi: Lrs) -> None:

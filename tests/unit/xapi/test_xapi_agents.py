@@ -52,13 +52,19 @@ def test_parse_agent_names_the_parameter() -> None:
     ("agent", "key"),
     [
         ({"mbox": "mailto:Hanako.Yamada@Example.JP"}, "mbox:mailto:Hanako.Yamada@example.jp"),
-        ({"mbox_sha1sum": "CD9B00A5611F94EAA7B1661EDAB976068E364975"},
-         "mbox_sha1sum:cd9b00a5611f94eaa7b1661edab976068e364975"),
+        (
+            {"mbox_sha1sum": "CD9B00A5611F94EAA7B1661EDAB976068E364975"},
+            "mbox_sha1sum:cd9b00a5611f94eaa7b1661edab976068e364975",
+        ),
         ({"openid": "http://openid.example.org/Hanako"}, "openid:http://openid.example.org/Hanako"),
-        ({"account": {"homePage": "https://idp.x.jp/", "name": "Hanako Y"}},
-         "account:https://idp.x.jp/ Hanako Y"),
-        ({"objectType": "Group", "account": ACCOUNT, "member": [{"mbox": "mailto:a@x.jp"}]},
-         "account:https://idp.example-city.jp/ P2025016083"),
+        (
+            {"account": {"homePage": "https://idp.x.jp/", "name": "Hanako Y"}},
+            "account:https://idp.x.jp/ Hanako Y",
+        ),
+        (
+            {"objectType": "Group", "account": ACCOUNT, "member": [{"mbox": "mailto:a@x.jp"}]},
+            "account:https://idp.example-city.jp/ P2025016083",
+        ),
         ({"objectType": "Group", "member": [{"mbox": "mailto:a@x.jp"}]}, None),
     ],
 )
@@ -76,7 +82,7 @@ def test_agent_key(agent: dict[str, Any], key: str | None) -> None:
     ],
 )
 def test_agent_key_of_a_malformed_agent(agent: Any) -> None:
-    with pytest.raises(InvalidStatementError, match="^agent"):
+    with pytest.raises(InvalidStatementError, match=r"^agent"):
         agent_key(agent)
 
 

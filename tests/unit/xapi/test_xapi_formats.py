@@ -19,7 +19,7 @@ GROUP = {
     "mbox": "mailto:group@adlnet.gov",
     "member": [{"objectType": "Agent", "name": "A", "mbox": "mailto:a@adlnet.gov"}],
 }
-ACTIVITY = {
+ACTIVITY: dict[str, Any] = {
     "objectType": "Activity",
     "id": "http://www.example.com/unicode/1",
     "definition": {
@@ -62,7 +62,11 @@ STATEMENT: dict[str, Any] = {
             "fileUrl": "http://x.jp/essay.txt",
         }
     ],
-    "authority": {"objectType": "Agent", "name": "LMS", "account": {"homePage": "https://x.jp", "name": "lms"}},
+    "authority": {
+        "objectType": "Agent",
+        "name": "LMS",
+        "account": {"homePage": "https://x.jp", "name": "lms"},
+    },
     "stored": "2025-06-12T01:15:31.000Z",
     "timestamp": "2025-06-12T01:15:30.000Z",
     "version": "1.0.0",
@@ -80,7 +84,7 @@ def test_exact_is_the_statement_itself() -> None:
 def test_ids() -> None:
     before = copy.deepcopy(STATEMENT)
     ids = format_statement(STATEMENT, "ids")
-    assert STATEMENT == before
+    assert before == STATEMENT, "the input is never changed"
     # What the conformance suite asserts (XAPI-00171)
     assert ids["actor"] == {"objectType": "Agent", "mbox": "mailto:agent@adlnet.gov"}
     assert ids["object"]["actor"] == {"objectType": "Group", "mbox": "mailto:group@adlnet.gov"}
@@ -123,10 +127,13 @@ def test_ids_of_other_objects() -> None:
 def test_canonical_picks_one_language_per_map() -> None:
     before = copy.deepcopy(STATEMENT)
     canonical = format_statement(STATEMENT, "canonical", ["en-GB"])
-    assert STATEMENT == before
+    assert before == STATEMENT, "the input is never changed"
     # What the conformance suite asserts (XAPI-00169, XAPI-00172)
     assert canonical["actor"] == AGENT
-    assert canonical["verb"] == {"id": STATEMENT["verb"]["id"], "display": {"en-GB": "answered (GB)"}}
+    assert canonical["verb"] == {
+        "id": STATEMENT["verb"]["id"],
+        "display": {"en-GB": "answered (GB)"},
+    }
     assert canonical["object"]["verb"]["display"] == {"en-GB": "answered (GB)"}
     assert canonical["object"]["actor"] == GROUP
     definition = canonical["object"]["object"]["definition"]
@@ -178,6 +185,6 @@ def test_an_exact_match_beats_a_prefix() -> None:
 
 def test_an_unknown_format() -> None:
     with pytest.raises(
-        InvalidStatementError, match='^format: must be "exact", "ids" or "canonical", got "full"$'
+        InvalidStatementError, match=r'^format: must be "exact", "ids" or "canonical", got "full"$'
     ):
         format_statement(STATEMENT, "full")

@@ -79,11 +79,13 @@ def test_iri_needs_a_string(value: object) -> None:
 # characters beyond U+FFFF and most abbreviated IPv6 forms such as "[::1]", which the standard
 # library's ipaddress checks here): the regular expression must agree with it wherever both apply.
 _PIECES = st.sampled_from(
-    ["a", "Z", "0", "-", ".", "_", "~", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";", "="]
-    + [":", "@", "/", "?", "#", "%20", "%e3%81%82", "%", "%g1", "あ", "é", "\u00a0", "\ue001"]
-    + ["[", "]", "[v7.x]", "[1:2]", " ", '"', "<", "{", "|", "\\", "^", "`", "\x7f"]
+    [
+        *["a", "Z", "0", "-", ".", "_", "~", "!", "$", "&", "'", "(", ")", "*", "+", ",", ";"],
+        *["=", ":", "@", "/", "?", "#", "%20", "%e3%81%82", "%", "%g1", "あ", "é", "\u00a0"],
+        *["\ue001", "[", "]", "[v7.x]", "[1:2]", " ", '"', "<", "{", "|", "\\", "^", "`", "\x7f"],
+    ]
 )
-_BMP = st.characters(max_codepoint=0xFFFF, exclude_categories=("Cs",))
+_BMP = st.characters(max_codepoint=0xFFFF, exclude_categories=["Cs"])
 
 
 @st.composite
@@ -133,7 +135,7 @@ class TestUuid:
             "urn:uuid:3f2504e0-4f89-41d3-9a0c-0305e82c3301",
             "3f2504e0-4f89-41d3-9a0c-0305e82c330",
             "3f2504e0-4f89-41d3-9a0c-0305e82c3301\n",
-            "３f2504e0-4f89-41d3-9a0c-0305e82c3301",
+            "３f2504e0-4f89-41d3-9a0c-0305e82c3301",  # noqa: RUF001 -- a full-width digit
             "wrong",
             "",
             12345,
@@ -186,7 +188,7 @@ class TestTimestamp:
             "2008-09-15T15:60:00Z",
             "2008-09-15T15:53:00+24:00",
             "0000-01-01T00:00:00Z",
-            "２００８-09-15T15:53:00Z",
+            "２００８-09-15T15:53:00Z",  # noqa: RUF001 -- full-width digits
             "",
             1718000000,
             None,
@@ -198,7 +200,10 @@ class TestTimestamp:
 
     @settings(max_examples=300)
     @given(
-        st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+        st.datetimes(  # naive bounds, as hypothesis wants them
+            min_value=datetime(1, 1, 2),  # noqa: DTZ001
+            max_value=datetime(9999, 12, 30),  # noqa: DTZ001
+        ),
         st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59),
         st.integers(min_value=0, max_value=9),
         st.booleans(),

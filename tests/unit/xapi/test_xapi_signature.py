@@ -123,7 +123,11 @@ def test_the_spec_example_verifies() -> None:
             id="members in another order",
         ),
         pytest.param(
-            {"context": {"contextActivities": {"parent": [{"id": "https://contents.example-edu.jp/c"}]}}},
+            {
+                "context": {
+                    "contextActivities": {"parent": [{"id": "https://contents.example-edu.jp/c"}]}
+                }
+            },
             id="context activity as an array",
         ),
     ],
@@ -140,13 +144,19 @@ def test_an_id_added_after_signing_is_ignored(signer: tuple[rsa.RSAPrivateKey, s
 
 
 def test_other_attachments_must_be_in_the_payload(signer: tuple[rsa.RSAPrivateKey, str]) -> None:
-    essay = {**SIGNATURE_ATTACHMENT, "usageType": "http://example.com/essay", "contentType": "text/plain"}
+    essay = {
+        **SIGNATURE_ATTACHMENT,
+        "usageType": "http://example.com/essay",
+        "contentType": "text/plain",
+    }
     with_essay = {**STATEMENT, "attachments": [essay]}
     verify_signature(
         received(attachments=[essay, SIGNATURE_ATTACHMENT]), sign(with_essay, signer[0])
     )
     with pytest.raises(InvalidStatementError, match="does not match"):
-        verify_signature(received(attachments=[essay, SIGNATURE_ATTACHMENT]), sign(STATEMENT, signer[0]))
+        verify_signature(
+            received(attachments=[essay, SIGNATURE_ATTACHMENT]), sign(STATEMENT, signer[0])
+        )
 
 
 @pytest.mark.parametrize(
@@ -164,7 +174,8 @@ def test_a_payload_that_differs_is_rejected(
 ) -> None:
     payload = {**STATEMENT, "version": "1.0.0"}
     with pytest.raises(
-        InvalidStatementError, match="^signature: JWS payload does not match the Statement it signs$"
+        InvalidStatementError,
+        match=r"^signature: JWS payload does not match the Statement it signs$",
     ):
         verify_signature(received(**changes), sign(payload, signer[0]))
 
@@ -173,13 +184,15 @@ def test_other_algorithms_are_rejected() -> None:
     token = sign(STATEMENT, b"a shared secret that is long enough", "HS256")
     with pytest.raises(
         InvalidStatementError,
-        match='^signature: JWS "alg" must be "RS256", "RS384" or "RS512", got "HS256"$',
+        match=r'^signature: JWS "alg" must be "RS256", "RS384" or "RS512", got "HS256"$',
     ):
         verify_signature(received(), token)
 
 
 @pytest.mark.parametrize("algorithm", ["PS256", "none"])
-def test_rsa_pss_and_none_are_rejected(signer: tuple[rsa.RSAPrivateKey, str], algorithm: str) -> None:
+def test_rsa_pss_and_none_are_rejected(
+    signer: tuple[rsa.RSAPrivateKey, str], algorithm: str
+) -> None:
     key = None if algorithm == "none" else signer[0]
     with pytest.raises(InvalidStatementError, match='JWS "alg" must be'):
         verify_signature(received(), sign(STATEMENT, key, algorithm))
@@ -187,7 +200,7 @@ def test_rsa_pss_and_none_are_rejected(signer: tuple[rsa.RSAPrivateKey, str], al
 
 def test_a_payload_that_is_not_json_is_rejected(signer: tuple[rsa.RSAPrivateKey, str]) -> None:
     broken = json.dumps(STATEMENT).replace('"', "'", 1).encode()  # the suite's breakJson
-    with pytest.raises(InvalidStatementError, match="^signature: JWS payload is not a valid JSON"):
+    with pytest.raises(InvalidStatementError, match=r"^signature: JWS payload is not a valid JSON"):
         verify_signature(received(), sign(broken, signer[0]))
 
 
@@ -201,7 +214,7 @@ def test_a_payload_that_is_not_a_statement_is_rejected(
 def test_a_certificate_of_another_key_is_rejected(signer: tuple[rsa.RSAPrivateKey, str]) -> None:
     other = _certificate(_key())
     with pytest.raises(
-        InvalidStatementError, match='^signature: JWS signature does not verify with the "x5c"'
+        InvalidStatementError, match=r'^signature: JWS signature does not verify with the "x5c"'
     ):
         verify_signature(received(), sign(STATEMENT, signer[0], "RS256", [other]))
 
@@ -230,5 +243,5 @@ def test_unreadable_certificates_are_rejected(
     [b"", b"abc", b"a.b", b"a.b.c", b"e30.e30.\xff", "ñ".encode(), b"eyJhbGciOiJSUzI1NiJ9..sig"],
 )
 def test_malformed_tokens_are_rejected(token: bytes) -> None:
-    with pytest.raises(InvalidStatementError, match="^signature: "):
+    with pytest.raises(InvalidStatementError, match=r"^signature: "):
         verify_signature(received(), token)
