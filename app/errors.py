@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from records import errors as domain
@@ -48,6 +48,12 @@ def init_app(app: Flask) -> None:
             405: "this resource does not accept that HTTP method",
         }
         return error_response(status, messages.get(status, exc.description or exc.name))
+
+    @app.errorhandler(IntegrityError)
+    def _conflicting_write(exc: IntegrityError) -> ResponseReturnValue:
+        # Two requests raced for the same unique thing; nothing of this one was written.
+        log.warning("conflicting concurrent write: %s", exc.__class__.__name__)
+        return error_response(409, "a concurrent request changed the same record; retry")
 
     @app.errorhandler(OperationalError)
     def _database_down(exc: OperationalError) -> ResponseReturnValue:

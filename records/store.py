@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from records.clock import take_stored_time
@@ -68,12 +69,22 @@ def save_statements(
     _check_voiding(session, writer.org_id, [statements[i] for i in fresh])
     stored = take_stored_time(session)
     rows = [_row(statements[i], ids[i], stored, writer) for i in fresh]
-    seqs = list(
-        session.scalars(
-            insert(StoredStatement).returning(StoredStatement.seq, sort_by_parameter_order=True),
-            rows,
-        )
-    )
+    try:
+        with session.begin_nested():
+            seqs = list(
+                session.scalars(
+                    insert(StoredStatement).returning(
+                        StoredStatement.seq, sort_by_parameter_order=True
+                    ),
+                    rows,
+                )
+            )
+    except IntegrityError:
+        # Another writer stored one of these ids after our check (a client retrying in
+        # parallel). Decide again against what is stored now: same content is a no-op.
+        if _drop_known(session, writer.org_id, ids, statements) == fresh:
+            raise
+        return save_statements(session, statements, writer, parts, forced_id)
     by_id = {ids[i]: seq for i, seq in zip(fresh, seqs, strict=True)}
     authority_key = agent_key(writer.authority)
     index_rows: list[dict[str, Any]] = []
