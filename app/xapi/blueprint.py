@@ -52,8 +52,11 @@ def _prepare() -> ResponseReturnValue | None:
     return None
 
 
-@bp.after_request
+@bp.after_app_request
 def _headers(response: Response) -> Response:
+    # App-wide so that answers for unknown /xapi paths (404, 405) carry the headers too.
+    if not request.path.startswith(f"{request.script_root}/xapi"):
+        return response
     response.headers["X-Experience-API-Version"] = VERSION
     for name, value in _CORS_HEADERS.items():
         response.headers.setdefault(name, value)
