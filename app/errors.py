@@ -36,7 +36,8 @@ def error_response(status: int, message: str) -> ResponseReturnValue:
 def init_app(app: Flask) -> None:
     @app.errorhandler(domain.RecordsError)
     def _domain(exc: domain.RecordsError) -> ResponseReturnValue:
-        return error_response(STATUS.get(type(exc), 400), exc.message)
+        status = next((STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS), 400)
+        return error_response(status, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> ResponseReturnValue:
