@@ -10,6 +10,9 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+import records.identity.models
+import records.models  # noqa: F401
+
 _ENGINE = "ashiato.engine"
 _FACTORY = "ashiato.sessionmaker"
 

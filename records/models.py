@@ -31,6 +31,11 @@ class Organisation(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    # The tree nation -> prefecture -> municipality (its board) -> school; `code` is the
+    # official code for those kinds (JIS X 0401, JIS X 0402, MEXT school code).
+    kind: Mapped[str] = mapped_column(String(16), default="other", server_default="other")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    sourced_id: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class Credential(Base):

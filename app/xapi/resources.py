@@ -9,9 +9,10 @@ from app.db import get_session
 from app.xapi.blueprint import VERSION, bp, require_scope
 from app.xapi.request import XapiRequest, parse_json
 from records.errors import BadRequestError
+from records.identity.people import xapi_person
 from records.jsontext import dump_json
 from records.query import get_activity
-from records.xapi import is_iri, parse_agent, person_object
+from records.xapi import is_iri, parse_agent
 
 _READ_SCOPES = ("statements/read", "statements/read/mine", "all/read", "state", "profile")
 
@@ -39,7 +40,7 @@ def activities() -> ResponseReturnValue:
 @bp.route("/agents", methods=["GET", "HEAD"])
 def agents() -> ResponseReturnValue:
     xreq: XapiRequest = g.xreq
-    require_scope(*_READ_SCOPES)
+    credential = require_scope(*_READ_SCOPES)
     _only(xreq, {"agent"})
     raw = xreq.single("agent")
     if raw is None:
@@ -47,7 +48,11 @@ def agents() -> ResponseReturnValue:
     agent = parse_agent(parse_json(raw.encode("utf-8"), 16, "the agent parameter"))
     if agent.get("objectType") == "Group":
         raise BadRequestError("GET /agents takes an Agent, not a Group")
-    return Response(dump_json(person_object([agent])), status=200, mimetype="application/json")
+    return Response(
+        dump_json(xapi_person(get_session(), agent, credential.org_id)),
+        status=200,
+        mimetype="application/json",
+    )
 
 
 def _only(xreq: XapiRequest, allowed: set[str]) -> None:
