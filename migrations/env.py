@@ -7,7 +7,7 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
-import records.identity.models  # noqa: F401 - registers every table on the metadata
+import records.identity.models
 import records.models  # noqa: F401
 from records.db import Base
 
