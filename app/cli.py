@@ -24,6 +24,8 @@ from app.db import get_engine, new_session
 from app.queue import QUEUES, get_redis
 from records.credentials import authenticate, create_credential, parse_scopes, revoke_credential
 from records.errors import RecordsError
+from records.identity.accounts import ROLES, create_account, create_token
+from records.identity.people import Names, create_person, find_person
 from records.organisations import create_organisation, get_organisation
 
 T = TypeVar("T")
@@ -96,6 +98,76 @@ def credentials_revoke(key: str) -> None:
         _or_fail(lambda: revoke_credential(session, key))
         session.commit()
     click.echo(f"revoked {key}")
+
+
+users_cli = AppGroup("users", help="Sign-in accounts.")
+tokens_cli = AppGroup("tokens", help="Personal API tokens.")
+
+
+@users_cli.command("create")
+@click.option("--role", required=True, type=click.Choice(sorted(ROLES)))
+@click.option("--org", "org_code", required=True, help="Organisation the role applies to.")
+@click.option("--email", required=True, help="Login name (not an identifier of the person).")
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--person", "person_id", default=None, help="Public id of an existing person.")
+@click.option("--family-name", default="", help="For a new person (pupil/teacher).")
+@click.option("--given-name", default="", help="For a new person (pupil/teacher).")
+@click.option("--json", "as_json", is_flag=True)
+def users_create(
+    role: str,
+    org_code: str,
+    email: str,
+    password: str,
+    person_id: str | None,
+    family_name: str,
+    given_name: str,
+    as_json: bool,
+) -> None:
+    """Create an account; a pupil or teacher without --person gets a new person."""
+    with new_session() as session:
+        person = None
+        if person_id is not None:
+            person = _or_fail(lambda: find_person(session, person_id))
+        elif role in ("pupil", "teacher"):
+            person = create_person(
+                session,
+                "student" if role == "pupil" else "teacher",
+                Names(family=family_name, given=given_name),
+                _service_url(),
+            )
+        account = _or_fail(
+            lambda: create_account(
+                session,
+                email,
+                password,
+                role,
+                org_code,
+                person_id=person.id if person is not None else None,
+            )
+        )
+        session.commit()
+        public_id = person.public_id if person is not None else None
+    if as_json:
+        click.echo(json.dumps({"id": account.id, "email": account.email, "person": public_id}))
+    else:
+        click.echo(f"created {role} account {account.email}")
+
+
+@tokens_cli.command("create")
+@click.option("--user", "email", required=True, help="The account's e-mail address.")
+@click.option("--label", default="", help="What the token is for.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"token": ...}.')
+def tokens_create(email: str, label: str, as_json: bool) -> None:
+    hash_key = current_app.config["CREDENTIAL_HASH_KEY"].encode("utf-8")
+    with new_session() as session:
+        token = _or_fail(lambda: create_token(session, email, label, hash_key))
+        session.commit()
+    click.echo(json.dumps({"token": token}) if as_json else f"token: {token} (shown only once)")
+
+
+def _service_url() -> str:
+    configured: str | None = current_app.config.get("PUBLIC_URL")
+    return (configured or "http://localhost:5000/").rstrip("/") + "/"
 
 
 @click.command("worker")
@@ -194,7 +266,7 @@ def _or_fail(action: Callable[[], T]) -> T:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, orgs_cli, credentials_cli):
+    for group in (db_cli, orgs_cli, credentials_cli, users_cli, tokens_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker)
     app.cli.add_command(demo)

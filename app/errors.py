@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from records import errors as domain
+from records.identity.accounts import TooManyAttemptsError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ STATUS: dict[type[domain.RecordsError], int] = {
     domain.StatementConflictError: 409,
     domain.DocumentConflictError: 409,
     domain.PreconditionFailedError: 412,
+    TooManyAttemptsError: 429,
 }
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import create_engine, text
 
 from bench.client import Connection, Target
-from bench.machine import CpuSplit, cpu_by_group
+from bench.machine import CpuSplit, cpu_by_group, wait_for_quiet
 from bench.report import Latency, median
 from bench.statements import StatementFactory, dump
 
@@ -149,6 +149,8 @@ def bench_batch(
         if args.analyze_url:
             analyze(args.analyze_url)
         bodies = maker.bodies(batch, requests)  # before the clock starts
+        if args.quiet_below:
+            wait_for_quiet(args.quiet_below)
         run = run_once(target, bodies, batch, clients, args.seconds)
         print(run.show(f"run {n}"), flush=True)
         runs.append(run)
@@ -192,6 +194,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--analyze-url",
         help="database URL: ANALYZE before each run (use where autovacuum is off)",
+    )
+    parser.add_argument(
+        "--quiet-below",
+        type=float,
+        default=15.0,
+        help="before each run, wait until other processes use less than this %% of a core (0: no)",
     )
     parser.add_argument("--seed", type=int, default=7, help="statement content (ids are fresh)")
     args = parser.parse_args(argv)

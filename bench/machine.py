@@ -2,12 +2,16 @@
 
 Load generator, server and database share one small machine, so every figure is printed with
 this split; a large `other` share means the run was disturbed (e.g. a test suite running).
-Reads /proc (Linux); elsewhere the split is empty.
+Reads /proc (Linux); elsewhere the split is empty. PostgreSQL backends count as `db` only for
+databases whose name starts with "bench"; the shared machine's other databases count as `other`.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,11 +19,19 @@ _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 GROUPS = ("server", "db", "client", "other")
 
 
+# PostgreSQL backends name their database: "postgres: 15/main: <user> <database> <client> ..."
+_BACKEND = re.compile(r"^postgres: [^:]+: (?P<user>\S+) (?P<database>\S+) ")
+OUR_DATABASES = "bench"  # backends of databases named bench* are ours; others are `other`
+
+
 def _group(pid: int, command: str) -> str:
     if pid == os.getpid():
         return "client"
-    if command.startswith("postgres") or "/postgres" in command:
-        return "db"
+    if command.startswith("postgres"):
+        backend = _BACKEND.match(command)
+        if backend is None or backend["database"].startswith(OUR_DATABASES):
+            return "db"  # our backends, and the shared writer/checkpointer processes
+        return "other"
     if "gunicorn" in command or "flask" in command:
         return "server"
     return "other"
@@ -63,3 +75,23 @@ class CpuSplit:
 
     def show(self) -> str:
         return "cpu " + " ".join(f"{g} {self.percent.get(g, 0):3.0f}%" for g in GROUPS)
+
+
+def wait_for_quiet(max_other: float = 15.0, timeout: float = 600.0) -> None:
+    """Wait (up to `timeout` s) until processes that are not ours use < max_other% of a core.
+
+    The machine is shared: a test suite started by someone else halves what we measure.
+    """
+    deadline = time.monotonic() + timeout
+    told = False
+    while True:
+        before = cpu_by_group()
+        time.sleep(2.0)
+        other = CpuSplit.between(before, cpu_by_group(), 2.0).percent["other"]
+        if other < max_other or time.monotonic() > deadline:
+            if told:
+                print(f"  (machine quiet enough: other {other:.0f}%)", file=sys.stderr)
+            return
+        if not told:
+            print(f"  (waiting: other processes use {other:.0f}% of a core)", file=sys.stderr)
+            told = True

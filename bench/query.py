@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import orjson
 
 from bench.client import Connection, Reply, Target
-from bench.machine import CpuSplit, cpu_by_group
+from bench.machine import CpuSplit, cpu_by_group, wait_for_quiet
 from bench.report import Latency, median
 from bench.statements import ADL, VERBS, StatementFactory
 
@@ -190,6 +190,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pages", type=int, default=10, help="pages per paging chain")
     parser.add_argument("--clients", type=int, default=1, help="concurrent clients")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--quiet-below",
+        type=float,
+        default=15.0,
+        help="before each run, wait until other processes use less than this %% of a core (0: no)",
+    )
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per kind")
     args = parser.parse_args(argv)
     target = Target.parse(args.url, args.key, args.secret)
@@ -203,6 +209,8 @@ def main(argv: list[str] | None = None) -> None:
     for n in range(1, args.repeat + 1):
         for kind in args.kinds:
             chains = planner.chains(kind, args.requests, args.pages)
+            if args.quiet_below:
+                wait_for_quiet(args.quiet_below)
             run = run_kind(target, kind, chains, args.clients)
             print(run.show(f"run {n}"), flush=True)
             runs[kind].append(run)

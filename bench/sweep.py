@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.client import Target
-from bench.ingest import BodyMaker, bench_batch, summary
+from bench.ingest import BodyMaker, Run, bench_batch, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--quiet-below", type=float, default=15.0)
     parser.add_argument("--analyze-url", default=os.environ.get("ASHIATO_DATABASE_URL"))
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(
@@ -85,16 +86,24 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     target = Target.parse(f"http://127.0.0.1:{args.port}/xapi/", args.key, args.secret)
     maker = BodyMaker(args.seed)
-    lines = []
-    for config in args.configs:
-        workers, threads = (int(n) for n in config.split("x"))
-        print(f"--- gunicorn -w {workers} --threads {threads}", flush=True)
-        with gunicorn(workers, threads, args.port, args.log):
-            for batch in args.batch:
-                clients = args.clients or (8 if batch == 1 else 4)
-                runs = bench_batch(target, maker, batch, clients, args)
-                lines.append(f"{config:>5} {summary(runs)}")
-    print("\n".join(lines))
+    # Rounds: every configuration once per round, so the growing table and any disturbance
+    # from outside fall on all configurations alike.
+    once = argparse.Namespace(**{**vars(args), "repeat": 1})
+    runs: dict[tuple[str, int], list[Run]] = {}
+    for round_number in range(1, args.repeat + 1):
+        for config in args.configs:
+            workers, threads = (int(n) for n in config.split("x"))
+            print(
+                f"--- round {round_number}: gunicorn -w {workers} --threads {threads}", flush=True
+            )
+            with gunicorn(workers, threads, args.port, args.log):
+                for batch in args.batch:
+                    clients = args.clients or (8 if batch == 1 else 4)
+                    runs.setdefault((config, batch), []).extend(
+                        bench_batch(target, maker, batch, clients, once)
+                    )
+    for (config, _batch), done in runs.items():
+        print(f"{config:>5} {summary(done)}")
 
 
 if __name__ == "__main__":

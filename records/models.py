@@ -93,7 +93,8 @@ class StatementIndex(Base):
     stored: Mapped[datetime] = mapped_column(TZDateTime)
 
     __table_args__ = (
-        Index("ix_statement_index_lookup", "org_id", "kind", "key", "stored", "seq"),
+        # kind and key lead so that one person's keys can be looked up across organisations.
+        Index("ix_statement_index_lookup", "kind", "key", "org_id", "stored", "seq"),
         Index("ix_statement_index_seq", "seq"),
     )
 

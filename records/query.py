@@ -26,15 +26,18 @@ from records.models import Activity, Attachment, StatementIndex, StoredStatement
 
 @dataclass(frozen=True, slots=True)
 class Reader:
-    """Whose statements may be read: an organisation, optionally only one credential's own."""
+    """Whose statements may be read: an organisation (optionally only one credential's own),
+    or None for every organisation (identity-based reads, authorised and logged by the caller)."""
 
-    org_id: int
+    org_id: int | None
     only_credential_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class StatementQuery:
     agent_key: str | None = None
+    # "All statements of this person": index keys of every identifier linked to them.
+    person_keys: tuple[str, ...] = ()
     verb_id: str | None = None
     activity_id: str | None = None
     registration: str | None = None
@@ -87,23 +90,20 @@ def find_statements(
     limit = page_size if query.limit <= 0 else min(query.limit, page_size)
     filters = _index_filters(query)
     if filters:
-        driver_kind, driver_key = filters[0]
+        driver_kind, driver_keys = filters[0]
         idx = aliased(StatementIndex)
         stored_col, seq_col = idx.stored, idx.seq
         stmt: Select[Any] = (
             select(StoredStatement.full, idx.stored, idx.seq)
             .select_from(idx)
             .join(StoredStatement, StoredStatement.seq == idx.seq)
-            .where(idx.org_id == reader.org_id, idx.kind == driver_kind, idx.key == driver_key)
+            .where(*_index_match(idx, reader, driver_kind, driver_keys))
         )
-        for kind, key in filters[1:]:
+        for kind, keys in filters[1:]:
             other = aliased(StatementIndex)
             stmt = stmt.where(
                 exists().where(
-                    other.seq == StoredStatement.seq,
-                    other.org_id == reader.org_id,
-                    other.kind == kind,
-                    other.key == key,
+                    other.seq == StoredStatement.seq, *_index_match(other, reader, kind, keys)
                 )
             )
     else:
@@ -133,21 +133,34 @@ def find_statements(
     return StatementPage([r[0] for r in rows], more, horizon, last_modified)
 
 
-def _index_filters(query: StatementQuery) -> list[tuple[str, str]]:
-    filters: list[tuple[str, str]] = []
+def _index_filters(query: StatementQuery) -> list[tuple[str, tuple[str, ...]]]:
+    """(kind, keys) per filter, most selective first; a row matches any of the keys."""
+    filters: list[tuple[str, tuple[str, ...]]] = []
     if query.registration:
-        filters.append(("r", query.registration))
+        filters.append(("r", (query.registration,)))
     if query.agent_key:
-        filters.append(("A" if query.related_agents else "a", index_key(query.agent_key)))
+        filters.append(("A" if query.related_agents else "a", (index_key(query.agent_key),)))
+    if query.person_keys:
+        filters.append(("a", query.person_keys))
     if query.activity_id:
-        filters.append(("C" if query.related_activities else "c", index_key(query.activity_id)))
+        kind = "C" if query.related_activities else "c"
+        filters.append((kind, (index_key(query.activity_id),)))
     if query.verb_id:
-        filters.append(("v", index_key(query.verb_id)))
+        filters.append(("v", (index_key(query.verb_id),)))
     return filters
 
 
+def _index_match(idx: Any, reader: Reader, kind: str, keys: tuple[str, ...]) -> list[Any]:
+    clauses = [idx.kind == kind, idx.key == keys[0] if len(keys) == 1 else idx.key.in_(keys)]
+    if reader.org_id is not None:
+        clauses.append(idx.org_id == reader.org_id)
+    return clauses
+
+
 def _visible(reader: Reader) -> list[Any]:
-    clauses: list[Any] = [StoredStatement.org_id == reader.org_id]
+    clauses: list[Any] = []
+    if reader.org_id is not None:
+        clauses.append(StoredStatement.org_id == reader.org_id)
     if reader.only_credential_id is not None:
         clauses.append(StoredStatement.credential_id == reader.only_credential_id)
     return clauses
@@ -164,6 +177,7 @@ def encode_cursor(query: StatementQuery) -> str:
         raise ValueError("a cursor needs the position and horizon of the page it continues")
     payload = {
         **{name: getattr(query, name) for name in _CURSOR_FIELDS},
+        "person_keys": list(query.person_keys),
         "ra": query.related_agents,
         "rc": query.related_activities,
         "since": query.since.isoformat() if query.since else None,
@@ -183,6 +197,7 @@ def decode_cursor(token: str) -> StatementQuery:
         after = payload["after"]
         return StatementQuery(
             **{name: payload[name] for name in _CURSOR_FIELDS},
+            person_keys=tuple(str(key) for key in payload.get("person_keys", [])),
             related_agents=bool(payload["ra"]),
             related_activities=bool(payload["rc"]),
             since=_parse_iso(payload["since"]),

@@ -29,3 +29,77 @@ def make_statement(**overrides: Any) -> dict[str, Any]:
     }
     statement.update(overrides)
     return {k: v for k, v in statement.items() if v is not None}
+
+
+def build_school_world(session: Any, service_url: str) -> dict[str, Any]:
+    """Two schools; school A has classes 4年1組 (teacher T1; pupils P1, P2) and 4年2組 (T2; P3);
+    school B has its own admin. Returns the people and orgs by name. Dates cover today."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from records.identity.models import AcademicSession, ClassTerm, Enrollment, SchoolClass
+    from records.identity.people import Names, create_person
+    from records.organisations import create_organisation
+
+    today = datetime.now(UTC).date()
+    school_a = create_organisation(session, "B113210000015", "千代田区立第一小学校")
+    school_b = create_organisation(session, "B113211000013", "千代田区立第二小学校")
+    board = create_organisation(session, "131016", "千代田区教育委員会")
+    year = AcademicSession(
+        org_id=school_a.id,
+        sourced_id="y2026",
+        title="2026年度",
+        session_type="schoolYear",
+        start_date=today - timedelta(days=100),
+        end_date=today + timedelta(days=100),
+        school_year=today.year,
+    )
+    session.add(year)
+    session.flush()
+    people = {
+        name: create_person(
+            session, kind, Names(family=family, given=given), service_url, grade=grade
+        )
+        for name, kind, family, given, grade in [
+            ("T1", "teacher", "佐藤", "一郎", None),
+            ("T2", "teacher", "鈴木", "二郎", None),
+            ("P1", "student", "山田", "花子", "P4"),
+            ("P2", "student", "田中", "太郎", "P4"),
+            ("P3", "student", "高橋", "三郎", "P4"),
+        ]
+    }
+    classes = {}
+    for code, title in [("4-1", "4年1組"), ("4-2", "4年2組")]:
+        klass = SchoolClass(org_id=school_a.id, sourced_id=code, title=title, class_code=code)
+        session.add(klass)
+        session.flush()
+        session.add(ClassTerm(class_id=klass.id, session_id=year.id))
+        classes[code] = klass
+    for n, (who, code, role) in enumerate(
+        [
+            ("T1", "4-1", "teacher"),
+            ("P1", "4-1", "student"),
+            ("P2", "4-1", "student"),
+            ("T2", "4-2", "teacher"),
+            ("P3", "4-2", "student"),
+        ]
+    ):
+        session.add(
+            Enrollment(
+                org_id=school_a.id,
+                sourced_id=f"e{n}",
+                person_id=people[who].id,
+                class_id=classes[code].id,
+                role=role,
+                begin_date=date(today.year - 1, 4, 1),
+                end_date=None,
+                active=True,
+            )
+        )
+    session.flush()
+    return {
+        "people": people,
+        "classes": classes,
+        "school_a": school_a,
+        "school_b": school_b,
+        "board": board,
+    }

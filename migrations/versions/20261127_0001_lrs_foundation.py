@@ -122,7 +122,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_statement_index'))
     )
     with op.batch_alter_table('statement_index', schema=None) as batch_op:
-        batch_op.create_index('ix_statement_index_lookup', ['org_id', 'kind', 'key', 'stored', 'seq'], unique=False)
+        batch_op.create_index('ix_statement_index_lookup', ['kind', 'key', 'org_id', 'stored', 'seq'], unique=False)
         batch_op.create_index('ix_statement_index_seq', ['seq'], unique=False)
 
     # ### end Alembic commands ###

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 02:49:45.517511
+Create Date: 2026-11-27 02:53:02.839020
 """
 from collections.abc import Sequence
 
@@ -112,6 +112,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_org_memberships_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_org_memberships_person_id'), ['person_id'], unique=False)
 
+    op.create_table('access_log',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('subject_person_id', sa.Integer(), nullable=False),
+    sa.Column('actor_account_id', sa.Integer(), nullable=True),
+    sa.Column('actor_credential_id', sa.Integer(), nullable=True),
+    sa.Column('actor_org_id', sa.Integer(), nullable=True),
+    sa.Column('resource', sa.String(length=255), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['actor_account_id'], ['accounts.id'], name=op.f('fk_access_log_actor_account_id_accounts')),
+    sa.ForeignKeyConstraint(['actor_credential_id'], ['credentials.id'], name=op.f('fk_access_log_actor_credential_id_credentials')),
+    sa.ForeignKeyConstraint(['actor_org_id'], ['organisations.id'], name=op.f('fk_access_log_actor_org_id_organisations')),
+    sa.ForeignKeyConstraint(['subject_person_id'], ['people.id'], name=op.f('fk_access_log_subject_person_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_access_log'))
+    )
+    with op.batch_alter_table('access_log', schema=None) as batch_op:
+        batch_op.create_index('ix_access_log_subject', ['subject_person_id', 'at'], unique=False)
+
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
@@ -217,7 +236,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_enrollments_person', ['person_id', 'role'], unique=False)
 
     with op.batch_alter_table('organisations', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.String(length=16), nullable=False, server_default='other'))
+        batch_op.add_column(sa.Column('kind', sa.String(length=16), server_default='other', nullable=False))
         batch_op.add_column(sa.Column('parent_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('sourced_id', sa.String(length=255), nullable=True))
         batch_op.create_index(batch_op.f('ix_organisations_parent_id'), ['parent_id'], unique=False)
@@ -260,6 +279,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_api_tokens_account_id'))
 
     op.drop_table('api_tokens')
+    with op.batch_alter_table('access_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_access_log_subject')
+
+    op.drop_table('access_log')
     with op.batch_alter_table('org_memberships', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_org_memberships_person_id'))
         batch_op.drop_index(batch_op.f('ix_org_memberships_org_id'))

@@ -224,3 +224,23 @@ class SecurityEvent(Base):
     login_name: Mapped[str] = mapped_column(String(255), default="")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class AccessLogEntry(Base):
+    """One read, export or change of a person's data: who, whose, what, why, when, from where.
+
+    Written in the same transaction as the read it records (records.audit.record_access).
+    """
+
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(TZDateTime)
+    subject_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_credential_id: Mapped[int | None] = mapped_column(ForeignKey("credentials.id"))
+    actor_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    resource: Mapped[str] = mapped_column(String(255))
+    count: Mapped[int] = mapped_column(default=1)
+    purpose: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (Index("ix_access_log_subject", "subject_person_id", "at"),)

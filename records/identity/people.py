@@ -143,6 +143,13 @@ def get_person(session: Session, person_id: int) -> Person:
     return person
 
 
+def find_person(session: Session, public_id: str) -> Person:
+    person = session.scalar(select(Person).where(Person.public_id == public_id))
+    if person is None:
+        raise NotFoundError(f"no person with id {public_id!r}")
+    return person
+
+
 def person_agent_keys(session: Session, person_id: int) -> list[str]:
     """The index keys of every identifier of the person (for "all statements of a person")."""
     return list(

@@ -1,0 +1,119 @@
+"""Reading people and classes on behalf of a signed-in account: access rules applied, every
+read of a person's data recorded in the access log in the same transaction."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records.audit import Accessor, record_access
+from records.errors import ForbiddenError, NotFoundError
+from records.identity.access import can_read_person, readable_classes, readable_people
+from records.identity.accounts import AccountInfo
+from records.identity.models import Enrollment, Person, SchoolClass
+from records.identity.people import find_person, person_agent_keys
+from records.query import Reader, StatementPage, StatementQuery, find_statements
+
+
+def purpose_of(viewer: AccountInfo, person_id: int) -> str:
+    """Why this viewer reads this person's data, for the access log."""
+    if viewer.person_id == person_id:
+        return "self"
+    if viewer.has_role("teacher"):
+        return "teaching"
+    if viewer.has_role("school_admin"):
+        return "administration"
+    return "support"
+
+
+def list_people(
+    session: Session,
+    viewer: AccountInfo,
+    today: date,
+    *,
+    class_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> list[Person]:
+    stmt = select(Person).where(Person.id.in_(readable_people(viewer, today)), Person.id > after_id)
+    if class_id is not None:
+        if not _class_readable(session, viewer, class_id, today):
+            raise ForbiddenError(f"you may not see class {class_id}")
+        stmt = stmt.where(
+            Person.id.in_(
+                select(Enrollment.person_id).where(
+                    Enrollment.class_id == class_id, Enrollment.active.is_(True)
+                )
+            )
+        )
+    people = list(session.scalars(stmt.order_by(Person.id).limit(limit)))
+    accessor = Accessor(account_id=viewer.id)
+    for person in people:
+        record_access(session, accessor, person.id, "people.list", purpose_of(viewer, person.id))
+    return people
+
+
+def read_person(session: Session, viewer: AccountInfo, public_id: str, today: date) -> Person:
+    person = find_person(session, public_id)
+    if not can_read_person(session, viewer, person.id, today):
+        raise ForbiddenError(
+            "you may not see this person's records (only your own, pupils you teach now, or "
+            "your school's people)"
+        )
+    record_access(
+        session, Accessor(account_id=viewer.id), person.id, "person", purpose_of(viewer, person.id)
+    )
+    return person
+
+
+def person_statements(
+    session: Session,
+    viewer: AccountInfo,
+    public_id: str,
+    today: date,
+    query: StatementQuery,
+    page_size: int,
+) -> StatementPage:
+    """All statements of a person (every linked identifier, every organisation)."""
+    person = find_person(session, public_id)
+    if not can_read_person(session, viewer, person.id, today):
+        raise ForbiddenError("you may not see this person's records")
+    keys = tuple(person_agent_keys(session, person.id))
+    if not keys:  # never widen to "no filter": a person without identifiers has no statements
+        raise NotFoundError(f"person {public_id!r} has no identifiers yet")
+    page = find_statements(session, Reader(org_id=None), _with_keys(query, keys), page_size)
+    record_access(
+        session,
+        Accessor(account_id=viewer.id),
+        person.id,
+        "statements",
+        purpose_of(viewer, person.id),
+        count=len(page.statements),
+    )
+    return page
+
+
+def list_classes(session: Session, viewer: AccountInfo, today: date) -> list[SchoolClass]:
+    return list(
+        session.scalars(
+            select(SchoolClass)
+            .where(SchoolClass.id.in_(readable_classes(viewer, today)))
+            .order_by(SchoolClass.org_id, SchoolClass.title)
+        )
+    )
+
+
+def _class_readable(session: Session, viewer: AccountInfo, class_id: int, today: date) -> bool:
+    found = session.scalar(
+        select(SchoolClass.id).where(
+            SchoolClass.id == class_id, SchoolClass.id.in_(readable_classes(viewer, today))
+        )
+    )
+    return found is not None
+
+
+def _with_keys(query: StatementQuery, keys: tuple[str, ...]) -> StatementQuery:
+    return replace(query, person_keys=keys, agent_key=None)
