@@ -26,7 +26,7 @@ from records.credentials import authenticate, create_credential, parse_scopes, r
 from records.errors import RecordsError
 from records.identity.accounts import ROLES, create_account, create_token
 from records.identity.people import Names, create_person, find_person
-from records.organisations import create_organisation, get_organisation
+from records.organisations import KINDS, create_organisation, get_organisation
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -58,15 +58,23 @@ def db_upgrade() -> None:
 
 
 @orgs_cli.command("create")
-@click.option("--code", required=True, help="Unique organisation code (e.g. MEXT school code).")
+@click.option(
+    "--code",
+    required=True,
+    help="Official code for its kind (JIS prefecture, 6-digit municipality, MEXT school code).",
+)
 @click.option("--name", required=True)
+@click.option("--kind", type=click.Choice(KINDS), default="other", show_default=True)
+@click.option("--parent", "parent_code", default=None, help="Code of the parent organisation.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-def orgs_create(code: str, name: str, as_json: bool) -> None:
+def orgs_create(code: str, name: str, kind: str, parent_code: str | None, as_json: bool) -> None:
     with new_session() as session:
-        org = _or_fail(lambda: create_organisation(session, code, name))
+        org = _or_fail(
+            lambda: create_organisation(session, code, name, kind=kind, parent_code=parent_code)
+        )
         session.commit()
     if as_json:
-        click.echo(json.dumps({"id": org.id, "code": org.code, "name": org.name}))
+        click.echo(json.dumps({"id": org.id, "code": org.code, "name": org.name, "kind": org.kind}))
     else:
         click.echo(f"created organisation {org.code} ({org.name})")
 
