@@ -75,6 +75,29 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     )
+    spec.components.schema("MergeRequest", schema=schemas.MergeRequestSchema)
+    spec.components.schema("Merge", schema=schemas.MergeSchema)
+    spec.path(
+        path="/people/{public_id}/merges",
+        operations={
+            "post": {
+                "parameters": [public_id],
+                "requestBody": {"content": {"application/json": {"schema": "MergeRequest"}}},
+                "responses": {
+                    "201": {
+                        "description": "merged (recorded; can be undone)",
+                        "content": {"application/json": {"schema": "Merge"}},
+                    },
+                    **_ERRORS,
+                },
+            }
+        },
+    )
+    merge_id = {"name": "merge_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    spec.path(
+        path="/merges/{merge_id}/undo",
+        operations={"post": {"parameters": [merge_id], "responses": _ok("Merge", "undone")}},
+    )
     spec.path(
         path="/classes",
         operations={

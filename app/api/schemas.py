@@ -67,6 +67,19 @@ class StatementsPageSchema(Schema):
     more = fields.String(metadata={"description": "URL of the next page, or empty"})
 
 
+class MergeRequestSchema(Schema):
+    duplicate = fields.String(required=True, metadata={"description": "public id to merge"})
+
+
+class MergeSchema(Schema):
+    id = fields.Integer()
+    survivor_id = fields.Integer()
+    merged_id = fields.Integer()
+    at = fields.AwareDateTime()
+    undone_at = fields.AwareDateTime(allow_none=True)
+    moved = fields.Dict(metadata={"description": "ids of the rows moved, by table"})
+
+
 class ErrorSchema(Schema):
     error = fields.Dict(
         metadata={"description": '{"status": 403, "message": "what is wrong and what to do"}'}

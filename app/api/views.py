@@ -22,6 +22,7 @@ from app.db import get_session
 from records.errors import AuthenticationError, BadRequestError
 from records.identity import directory
 from records.identity.accounts import AccountInfo
+from records.identity.merge import merge_people, undo_merge
 from records.query import StatementQuery, decode_cursor
 
 bp = Blueprint("api", __name__)
@@ -132,3 +133,21 @@ def _load(schema: Schema, data: Any) -> dict[str, Any]:
         )
         raise BadRequestError(f"invalid parameters: {problems}") from None
     return loaded
+
+
+@bp.post("/people/<public_id>/merges")
+def merge_person(public_id: str) -> ResponseReturnValue:
+    """Merge the person named in the body ({"duplicate": public_id}) into this one."""
+    body = _load(schemas.MergeRequestSchema(), request.get_json(silent=True) or {})
+    session = get_session()
+    record = merge_people(session, _viewer(), public_id, body["duplicate"], _today())
+    session.commit()
+    return jsonify(schemas.MergeSchema().dump(record)), 201
+
+
+@bp.post("/merges/<int:merge_id>/undo")
+def undo_person_merge(merge_id: int) -> ResponseReturnValue:
+    session = get_session()
+    record = undo_merge(session, _viewer(), merge_id, _today())
+    session.commit()
+    return jsonify(schemas.MergeSchema().dump(record))

@@ -259,3 +259,43 @@ def test_passwords_are_hashed_with_argon2(db_app: Flask, world: dict[str, Any]) 
         hashes = list(session.scalars(select(Account.password_hash)))
     assert hashes
     assert all(h.startswith("$argon2id$") and PASSWORD not in h for h in hashes)
+
+
+def _post(client: FlaskClient, token: str, path: str, body: Any = None) -> Any:
+    return client.post(f"/api/v1{path}", json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_merge_and_undo_move_identifiers_and_statements(
+    db_app: Flask, client: FlaskClient, world: dict[str, Any], make_credential: Any
+) -> None:
+    ids, tokens = world["ids"], world["tokens"]
+    device = make_credential("statements/write", org="device-school")
+    duplicate_mbox = "mailto:taro.dup@school.example.jp"
+    with db_app.app_context(), new_session() as session:
+        link_identifier(session, world["pks"]["P2"], {"mbox": duplicate_mbox}, source="manual")
+        session.commit()
+    statement = make_statement(actor={"mbox": duplicate_mbox})
+    assert client.post("/xapi/statements", json=statement, headers=device).status_code == 200
+    survivor_statements = f"/people/{ids['P1']}/statements"
+    assert _get(client, tokens["adminA"], survivor_statements).get_json()["statements"] == []
+
+    denied = _post(client, tokens["T1"], f"/people/{ids['P1']}/merges", {"duplicate": ids["P2"]})
+    assert denied.status_code == 403
+    other_school = _post(
+        client, tokens["adminB"], f"/people/{ids['P1']}/merges", {"duplicate": ids["P2"]}
+    )
+    assert other_school.status_code == 403
+    merged = _post(
+        client, tokens["adminA"], f"/people/{ids['P1']}/merges", {"duplicate": ids["P2"]}
+    )
+    assert merged.status_code == 201, merged.get_data(as_text=True)
+    moved = _get(client, tokens["adminA"], survivor_statements).get_json()["statements"]
+    assert [s["actor"]["mbox"] for s in moved] == [duplicate_mbox]
+
+    undone = _post(client, tokens["adminA"], f"/merges/{merged.get_json()['id']}/undo")
+    assert undone.status_code == 200
+    assert _get(client, tokens["adminA"], survivor_statements).get_json()["statements"] == []
+    back = _get(client, tokens["adminA"], f"/people/{ids['P2']}/statements").get_json()
+    assert [s["actor"]["mbox"] for s in back["statements"]] == [duplicate_mbox]
+    again = _post(client, tokens["adminA"], f"/merges/{merged.get_json()['id']}/undo")
+    assert again.status_code == 400
