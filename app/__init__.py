@@ -47,7 +47,7 @@ def _settle_config(app: Flask) -> None:
     """Fill the embedded defaults, or fail fast in production with a message that says what."""
     instance = Path(app.instance_path)
     if app.config["PRODUCTION"]:
-        missing = [k for k in ("SECRET_KEY", "DATABASE_URL") if not app.config.get(k)]
+        missing = [k for k in ("SECRET_KEY", "DATABASE_URL", "PUBLIC_URL") if not app.config.get(k)]
         if missing:
             names = ", ".join(f"ASHIATO_{k}" for k in missing)
             raise RuntimeError(f"production mode needs {names}; set it in the environment")

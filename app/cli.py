@@ -22,6 +22,8 @@ from rq import Worker
 
 from app.db import get_engine, new_session
 from app.queue import QUEUES, get_redis
+from app.roster_cli import roster_cli
+from app.urls import public_url
 from records.credentials import authenticate, create_credential, parse_scopes, revoke_credential
 from records.errors import RecordsError
 from records.identity.accounts import ROLES, create_account, create_token
@@ -141,7 +143,7 @@ def users_create(
                 session,
                 "student" if role == "pupil" else "teacher",
                 Names(family=family_name, given=given_name),
-                _service_url(),
+                public_url(),
             )
         account = _or_fail(
             lambda: create_account(
@@ -171,11 +173,6 @@ def tokens_create(email: str, label: str, as_json: bool) -> None:
         token = _or_fail(lambda: create_token(session, email, label, hash_key))
         session.commit()
     click.echo(json.dumps({"token": token}) if as_json else f"token: {token} (shown only once)")
-
-
-def _service_url() -> str:
-    configured: str | None = current_app.config.get("PUBLIC_URL")
-    return (configured or "http://localhost:5000/").rstrip("/") + "/"
 
 
 @click.command("worker")
@@ -274,7 +271,7 @@ def _or_fail(action: Callable[[], T]) -> T:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, orgs_cli, credentials_cli, users_cli, tokens_cli):
+    for group in (db_cli, orgs_cli, credentials_cli, users_cli, tokens_cli, roster_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker)
     app.cli.add_command(demo)

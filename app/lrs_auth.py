@@ -6,9 +6,10 @@ import base64
 import binascii
 from typing import Any
 
-from flask import current_app, request
+from flask import current_app
 
 from app.db import get_session
+from app.urls import public_url
 from records.credentials import CredentialInfo, authenticate
 from records.errors import AuthenticationError
 
@@ -34,15 +35,10 @@ def credential_from_header(header: str | None) -> CredentialInfo:
     return authenticate(get_session(), key, secret, hash_key)
 
 
-def service_url() -> str:
-    configured: str | None = current_app.config.get("PUBLIC_URL")
-    return (configured or request.host_url).rstrip("/") + "/"
-
-
 def authority_of(credential: CredentialInfo) -> dict[str, Any]:
     """Statements are vouched for by the credential that sent them."""
     return {
         "objectType": "Agent",
         "name": credential.label,
-        "account": {"homePage": service_url(), "name": f"credential/{credential.key}"},
+        "account": {"homePage": public_url(), "name": f"credential/{credential.key}"},
     }

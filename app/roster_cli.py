@@ -14,20 +14,15 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from app.db import new_session
+from app.urls import public_url
 from records.codes import JST
 from records.errors import RecordsError
 from records.identity.oneroster import ImportReport, RosterRejectedError, import_roster
 
 roster_cli = AppGroup("roster", help="Rosters: OneRoster 1.2 CSV packages (Japan Profile).")
-
-
-def _service_url() -> str:
-    configured: str | None = current_app.config.get("PUBLIC_URL")
-    return (configured or "http://localhost:5000/").rstrip("/") + "/"
 
 
 @roster_cli.command("import")
@@ -39,7 +34,7 @@ def roster_import(file: Path, as_json: bool) -> None:
     with new_session() as session:
         try:
             report = import_roster(
-                session, data, service_url=_service_url(), today=datetime.now(JST).date()
+                session, data, service_url=public_url(), today=datetime.now(JST).date()
             )
         except RosterRejectedError as exc:
             session.rollback()

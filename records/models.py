@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -161,3 +162,35 @@ class StoreClock(Base):
     __tablename__ = "store_clock"
     id: Mapped[int] = mapped_column(primary_key=True)
     last_stored: Mapped[datetime | None] = mapped_column(TZDateTime)
+
+
+class BackgroundJob(Base):
+    """A piece of work run by rq (or in-process): its status, progress and outcome.
+
+    Job functions receive this row's id only, never objects or request data.
+    """
+
+    __tablename__ = "background_jobs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # queued | running | finished | failed
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    requested_by_account_id: Mapped[int | None] = mapped_column(Integer)
+    rq_id: Mapped[str | None] = mapped_column(String(64))
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime)
+
+
+class Upload(Base):
+    """Bytes a person uploaded for a job (a roster zip), kept with the job that reads them."""
+
+    __tablename__ = "uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("background_jobs.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)

@@ -98,6 +98,48 @@ def openapi_document() -> dict[str, Any]:
         path="/merges/{merge_id}/undo",
         operations={"post": {"parameters": [merge_id], "responses": _ok("Merge", "undone")}},
     )
+    spec.components.schema("Job", schema=schemas.JobSchema)
+    spec.path(
+        path="/roster/imports",
+        operations={
+            "post": {
+                "description": "Upload a OneRoster 1.2 CSV zip; it is imported by a job.",
+                "requestBody": {
+                    "content": {
+                        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"file": {"type": "string", "format": "binary"}},
+                            }
+                        },
+                    }
+                },
+                "responses": {
+                    "202": {
+                        "description": "accepted; follow status_url",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "job": {"type": "string"},
+                                        "status_url": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    **_ERRORS,
+                },
+            }
+        },
+    )
+    job_id = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    spec.path(
+        path="/jobs/{job_id}",
+        operations={"get": {"parameters": [job_id], "responses": _ok("Job", "the job")}},
+    )
     spec.path(
         path="/classes",
         operations={

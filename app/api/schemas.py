@@ -80,6 +80,18 @@ class MergeSchema(Schema):
     moved = fields.Dict(metadata={"description": "ids of the rows moved, by table"})
 
 
+class JobSchema(Schema):
+    id = fields.String()
+    kind = fields.String()
+    status = fields.String(metadata={"description": "queued | running | finished | failed"})
+    progress_done = fields.Integer()
+    progress_total = fields.Integer()
+    result = fields.Dict(
+        metadata={"description": "counts when finished; row-by-row `errors` when refused"}
+    )
+    error = fields.String()
+
+
 class ErrorSchema(Schema):
     error = fields.Dict(
         metadata={"description": '{"status": 403, "message": "what is wrong and what to do"}'}

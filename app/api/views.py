@@ -19,10 +19,12 @@ from app.api.openapi import openapi_document
 from app.auth import current_account, signed_in_via_token
 from app.csrf import csrf
 from app.db import get_session
+from app.queue import enqueue
 from records.errors import AuthenticationError, BadRequestError
-from records.identity import directory
+from records.identity import directory, rosters
 from records.identity.accounts import AccountInfo
 from records.identity.merge import merge_people, undo_merge
+from records.jobs import create_job, get_job, set_status
 from records.query import StatementQuery, decode_cursor
 
 bp = Blueprint("api", __name__)
@@ -151,3 +153,37 @@ def undo_person_merge(merge_id: int) -> ResponseReturnValue:
     record = undo_merge(session, _viewer(), merge_id, _today())
     session.commit()
     return jsonify(schemas.MergeSchema().dump(record))
+
+
+@bp.post("/roster/imports")
+def roster_import() -> ResponseReturnValue:
+    """Upload a OneRoster 1.2 CSV zip (the body, or a form field `file`); runs as a job."""
+    viewer = _viewer()
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else request.get_data()
+    if not data:
+        raise BadRequestError("send the OneRoster zip as the body or as the form field 'file'")
+    session = get_session()
+    org_id = rosters.check_import_allowed(session, viewer, data)
+    job_id = create_job(
+        session,
+        "roster_import",
+        org_id=org_id,
+        requested_by=viewer.id,
+        upload=(upload.filename or "roster.zip" if upload is not None else "roster.zip", data),
+    )
+    session.commit()
+    rq_id = enqueue("default", "app.jobs.run_roster_import", job_id)
+    if rq_id is not None:
+        set_status(session, job_id, "queued", rq_id=rq_id)
+        session.commit()
+    status_url = f"{request.script_root}/api/v1/jobs/{job_id}"
+    return jsonify({"job": job_id, "status_url": status_url}), 202
+
+
+@bp.get("/jobs/<job_id>")
+def job_status(job_id: str) -> ResponseReturnValue:
+    session = get_session()
+    job = get_job(session, job_id)
+    rosters.check_job_visible(session, _viewer(), job)
+    return jsonify(schemas.JobSchema().dump(job))

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 02:53:02.839020
+Create Date: 2026-11-27 03:08:28.366011
 """
 from collections.abc import Sequence
 
@@ -85,6 +85,22 @@ def upgrade() -> None:
     with op.batch_alter_table('actor_links', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_actor_links_person_id'), ['person_id'], unique=False)
 
+    op.create_table('background_jobs',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=True),
+    sa.Column('requested_by_account_id', sa.Integer(), nullable=True),
+    sa.Column('rq_id', sa.String(length=64), nullable=True),
+    sa.Column('progress_done', sa.Integer(), nullable=False),
+    sa.Column('progress_total', sa.Integer(), nullable=False),
+    sa.Column('result', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['org_id'], ['organisations.id'], name=op.f('fk_background_jobs_org_id_organisations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_background_jobs'))
+    )
     op.create_table('courses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('org_id', sa.Integer(), nullable=False),
@@ -207,6 +223,18 @@ def upgrade() -> None:
     with op.batch_alter_table('security_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_security_events_at'), ['at'], unique=False)
 
+    op.create_table('uploads',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.String(length=36), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('content', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['background_jobs.id'], name=op.f('fk_uploads_job_id_background_jobs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_uploads'))
+    )
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_uploads_job_id'), ['job_id'], unique=False)
+
     op.create_table('class_terms',
     sa.Column('class_id', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.Integer(), nullable=False),
@@ -262,6 +290,10 @@ def downgrade() -> None:
 
     op.drop_table('enrollments')
     op.drop_table('class_terms')
+    with op.batch_alter_table('uploads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_uploads_job_id'))
+
+    op.drop_table('uploads')
     with op.batch_alter_table('security_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_security_events_at'))
 
@@ -289,6 +321,7 @@ def downgrade() -> None:
 
     op.drop_table('org_memberships')
     op.drop_table('courses')
+    op.drop_table('background_jobs')
     with op.batch_alter_table('actor_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_actor_links_person_id'))
 
