@@ -13,7 +13,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 
 from app import create_app
-from app.db import new_session
+from app.db import get_engine, new_session
 from records.identity.accounts import create_account, create_token
 from records.organisations import create_organisation
 from tests.conftest import need_service
@@ -98,6 +98,9 @@ def redis_app(db_app: Flask) -> Any:
     app = create_app({**db_app.config, "REDIS_URL": url})
     yield app, redis
     redis.flushdb()
+    redis.close()
+    with app.app_context():
+        get_engine().dispose()  # its own pool: close it, not leave it to the collector
 
 
 @pytest.mark.redis
