@@ -96,25 +96,35 @@ def create_credential(
 def authenticate(session: Session, key: str, secret: str, hash_key: bytes) -> CredentialInfo:
     """The credential for a key/secret pair, or AuthenticationError. Revocation is immediate."""
     found = session.execute(
-        select(Credential, Organisation.code)
+        select(
+            Credential.id,
+            Credential.org_id,
+            Credential.secret_hash,
+            Credential.scopes,
+            Credential.label,
+            Credential.revoked_at,
+            Credential.last_used_at,
+            Organisation.code,
+        )
         .join(Organisation, Organisation.id == Credential.org_id)
         .where(Credential.key == key)
     ).first()
     # Compare even when the key is unknown, so timing does not tell which part was wrong.
-    expected = found[0].secret_hash if found else "0" * 64
+    expected = found.secret_hash if found else "0" * 64
     if not hmac.compare_digest(expected, hash_secret(secret, hash_key)) or found is None:
         raise AuthenticationError("unknown key or wrong secret")
-    row, org_code = found
-    if row.revoked_at is not None:
+    if found.revoked_at is not None:
         raise AuthenticationError(
             "this credential was revoked; ask your school admin for a new one"
         )
     now = datetime.now(UTC)
-    last = row.last_used_at
+    last = found.last_used_at
     if last is None or _aware(last) < now - LAST_USED_RESOLUTION:
-        session.execute(update(Credential).where(Credential.id == row.id).values(last_used_at=now))
+        session.execute(
+            update(Credential).where(Credential.id == found.id).values(last_used_at=now)
+        )
     return CredentialInfo(
-        row.id, row.key, row.org_id, org_code, row.label, frozenset(row.scopes.split())
+        found.id, key, found.org_id, found.code, found.label, frozenset(found.scopes.split())
     )
 
 

@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from records.clock import take_stored_time
@@ -63,33 +64,41 @@ def save_statements(
         raise BadRequestError("no statements in the request")
     ids = _assign_ids(statements, forced_id)
     _check_attachments(statements, parts)
-    fresh = _drop_known(session, writer.org_id, ids, statements)
+    client_ids = forced_id is not None or any(st.id for st in statements)
+    # Ids the LRS generated cannot be stored already: no need to look.
+    fresh = (
+        _drop_known(session, writer.org_id, ids, statements)
+        if client_ids
+        else list(range(len(ids)))
+    )
     if not fresh:
         return ids
     _check_voiding(session, writer.org_id, [statements[i] for i in fresh])
     stored = take_stored_time(session)
     rows = [_row(statements[i], ids[i], stored, writer) for i in fresh]
-    try:
-        with session.begin_nested():
-            seqs = list(
-                session.scalars(
-                    insert(StoredStatement).returning(
-                        StoredStatement.seq, sort_by_parameter_order=True
-                    ),
-                    rows,
-                )
-            )
-    except IntegrityError:
-        # Another writer stored one of these ids after our check (a client retrying in
-        # parallel). Decide again against what is stored now: same content is a no-op.
-        if _drop_known(session, writer.org_id, ids, statements) == fresh:
-            raise
-        return save_statements(session, statements, writer, parts, forced_id)
-    by_id = {ids[i]: seq for i, seq in zip(fresh, seqs, strict=True)}
+    conn = session.connection()
+    inserted = dict(
+        conn.execute(
+            _insert_new(conn.dialect.name).returning(
+                StoredStatement.statement_id, StoredStatement.seq
+            ),
+            rows,
+        ).all()
+    )
+    if len(inserted) < len(rows):
+        # Another writer stored some of these ids after our check (a client retrying in
+        # parallel): same content is a no-op, other content a conflict (and nothing of this
+        # batch is committed, since the caller rolls back).
+        raced = [i for i in fresh if ids[i] not in inserted]
+        _drop_known(session, writer.org_id, [ids[i] for i in raced], [statements[i] for i in raced])
+        fresh = [i for i in fresh if ids[i] in inserted]
+        if not fresh:
+            return ids
+    written = [(inserted[ids[i]], statements[i]) for i in fresh]
     authority_key = agent_key(writer.authority)
     index_rows: list[dict[str, Any]] = []
-    for i, seq in zip(fresh, seqs, strict=True):
-        terms = index_terms(statements[i])
+    for seq, st in written:
+        terms = index_terms(st)
         if authority_key:
             terms.add(("A", index_key(authority_key)))
         index_rows.extend(
@@ -97,14 +106,23 @@ def save_statements(
             for kind, key in terms
         )
     if index_rows:
-        session.execute(insert(StatementIndex), index_rows)
-    written = [(seq, statements[i]) for i, seq in zip(fresh, seqs, strict=True)]
-    _link_references(session, writer.org_id, written, list(by_id))
-    _apply_voiding(session, writer.org_id, [statements[i] for i in fresh], [ids[i] for i in fresh])
+        conn.execute(insert(StatementIndex), index_rows)
+    _link_and_void(session, writer.org_id, written, [ids[i] for i in fresh])
     _store_parts(session, writer.org_id, parts)
     if writer.may_define:
-        _remember_activities(session, writer.org_id, (statements[i].data for i in fresh))
+        _remember_activities(session, writer.org_id, (st.data for _, st in written))
     return ids
+
+
+def _insert_new(dialect: str) -> Any:
+    """INSERT that skips ids stored meanwhile (the unique key decides, without an error)."""
+    if dialect == "postgresql":
+        return pg_insert(StoredStatement).on_conflict_do_nothing(
+            index_elements=["org_id", "statement_id"]
+        )
+    return sqlite_insert(StoredStatement).on_conflict_do_nothing(
+        index_elements=["org_id", "statement_id"]
+    )
 
 
 def format_stored(moment: datetime) -> str:
@@ -256,28 +274,48 @@ def index_terms(st: Statement) -> set[tuple[str, str]]:
     return terms
 
 
-def _link_references(
+def _link_and_void(
     session: Session,
     org_id: int,
     written: Sequence[tuple[int, Statement]],
     new_ids: Sequence[str],
 ) -> None:
-    """A statement that targets another (StatementRef) is found by the target's filters too.
+    """Links between statements, whichever arrives first (one query for both directions):
 
-    Copies the target's index terms onto the referring statement, whichever arrives first.
+    - a statement that targets another (StatementRef) is found by the target's filters too, so
+      the target's index terms are copied onto it;
+    - a voiding statement voids its target; a statement that arrives after the statement
+      voiding it is stored already voided.
     """
-    # Referrers in this batch whose targets are known (stored earlier or in this batch).
     pending: list[tuple[int, str]] = [(seq, st.ref_id) for seq, st in written if st.ref_id]
-    # Statements stored earlier that referred to one of this batch's statements.
+    voided: set[str] = {st.voided_id for _, st in written if st.voided_id}
     for chunk in _chunks(new_ids, 500):
-        for seq, ref in session.execute(
-            select(StoredStatement.seq, StoredStatement.ref_id).where(
+        for seq, ref, is_voiding in session.execute(
+            select(StoredStatement.seq, StoredStatement.ref_id, StoredStatement.is_voiding).where(
                 StoredStatement.org_id == org_id, StoredStatement.ref_id.in_(chunk)
             )
         ):
-            if ref is not None:
-                pending.append((seq, ref))
-    for _ in range(3):  # follow chains of references a few levels deep
+            if ref is None:  # not possible: ref_id IN (...) matched
+                continue
+            pending.append((seq, ref))
+            if is_voiding:
+                voided.add(ref)
+    if voided:
+        session.execute(
+            update(StoredStatement)
+            .where(
+                StoredStatement.org_id == org_id,
+                StoredStatement.statement_id.in_(voided),
+                StoredStatement.is_voiding.is_(False),
+            )
+            .values(voided=True)
+        )
+    _copy_terms(session, org_id, pending)
+
+
+def _copy_terms(session: Session, org_id: int, pending: list[tuple[int, str]]) -> None:
+    """Copy each target's index terms onto its referrer, following chains a few levels deep."""
+    for _ in range(3):
         if not pending:
             return
         copied: list[dict[str, Any]] = []
@@ -291,8 +329,9 @@ def _link_references(
             return
         session.execute(insert(StatementIndex), copied)
         target = aliased(StoredStatement)
-        pending = list(
-            session.execute(
+        pending = [
+            (seq, sid)
+            for seq, sid in session.execute(
                 select(StoredStatement.seq, target.statement_id)
                 .join(
                     target,
@@ -301,7 +340,7 @@ def _link_references(
                 )
                 .where(StoredStatement.org_id == org_id, target.seq.in_(gained))
             )
-        )
+        ]
 
 
 def _inherited_rows(
@@ -341,42 +380,6 @@ def _inherited_rows(
                 }
             )
     return rows
-
-
-def _apply_voiding(
-    session: Session, org_id: int, statements: Sequence[Statement], ids: Sequence[str]
-) -> None:
-    targets = [st.voided_id for st in statements if st.voided_id]
-    if targets:
-        session.execute(
-            update(StoredStatement)
-            .where(
-                StoredStatement.org_id == org_id,
-                StoredStatement.statement_id.in_(targets),
-                StoredStatement.is_voiding.is_(False),
-            )
-            .values(voided=True)
-        )
-    # A statement that arrives after the statement voiding it is stored already voided.
-    already = set(
-        session.scalars(
-            select(StoredStatement.ref_id).where(
-                StoredStatement.org_id == org_id,
-                StoredStatement.is_voiding.is_(True),
-                StoredStatement.ref_id.in_(list(ids)),
-            )
-        )
-    )
-    if already:
-        session.execute(
-            update(StoredStatement)
-            .where(
-                StoredStatement.org_id == org_id,
-                StoredStatement.statement_id.in_(already),
-                StoredStatement.is_voiding.is_(False),
-            )
-            .values(voided=True)
-        )
 
 
 def _store_parts(session: Session, org_id: int, parts: Sequence[AttachmentPart]) -> None:
@@ -429,21 +432,35 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
                 latest[key] = (aid, merged)
     if not latest:
         return
-    existing = {
-        row.key: row
-        for row in session.scalars(
-            select(Activity).where(Activity.org_id == org_id, Activity.key.in_(list(latest)))
-        )
-    }
+    existing: dict[str, dict[str, Any]] = dict(
+        session.execute(
+            select(Activity.key, Activity.definition).where(
+                Activity.org_id == org_id, Activity.key.in_(list(latest))
+            )
+        ).all()
+    )
+    new_rows = []
     for key, (aid, definition) in latest.items():
-        row = existing.get(key)
-        if row is None:
-            session.add(Activity(org_id=org_id, activity_id=aid, key=key, definition=definition))
-        else:
-            merged = _merge_definition(row.definition, definition)
-            if merged != row.definition:
-                row.definition = merged
-    session.flush()
+        if key not in existing:
+            new_rows.append(
+                {"org_id": org_id, "activity_id": aid, "key": key, "definition": definition}
+            )
+            continue
+        merged = _merge_definition(existing[key], definition)
+        if merged != existing[key]:
+            session.execute(
+                update(Activity)
+                .where(Activity.org_id == org_id, Activity.key == key)
+                .values(definition=merged)
+            )
+    if new_rows:
+        # Two writers may define a new activity at once; the first definition stands.
+        dialect = session.get_bind().dialect.name
+        insert_new = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            insert_new(Activity).on_conflict_do_nothing(index_elements=["org_id", "key"]),
+            new_rows,
+        )
 
 
 def _merge_definition(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:

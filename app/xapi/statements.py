@@ -55,7 +55,8 @@ _SINGLE_PARAMS = {"statementId", "voidedStatementId", "format", "attachments"}
 def _consistent_through(response: Response) -> Response:
     """Every answer of the statement resource, errors included, tells how current it is."""
     header = "X-Experience-API-Consistent-Through"
-    if request.endpoint == "xapi.statements" and header not in response.headers:
+    reading = request.method in {"GET", "HEAD"} or request.args.get("method") in {"GET", "HEAD"}
+    if request.endpoint == "xapi.statements" and reading and header not in response.headers:
         try:
             moment = consistent_through(get_session())
         except SQLAlchemyError:
