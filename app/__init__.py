@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import auth, cli, db, errors, queue
+from app import auth, cli, db, errors, group_commit, queue
 from app.api import bp as api_bp
 from app.csrf import csrf
 from app.web import bp as web_bp
@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     queue.init_app(app)
+    group_commit.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     auth.init_app(app)

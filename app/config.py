@@ -20,6 +20,8 @@ class Defaults:
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     # Deepest JSON nesting accepted in a statement or document body.
     MAX_JSON_DEPTH = 64
+    # Concurrent statement writes share one transaction (see app/group_commit.py).
+    GROUP_COMMIT = True
     # Most statements returned in one page of GET /xapi/statements.
     LRS_PAGE_SIZE = 100
     SESSION_COOKIE_SECURE = True

@@ -33,6 +33,7 @@ _MARK = "ashiato-writer@"
 _TICK = timedelta(microseconds=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _RETRIES = 50
+_TAKEN = "ashiato.stored_time"
 
 # OFFSET 0 keeps the subquery (the lock) from being flattened, so it is taken before the clock
 # is read and published.
@@ -51,10 +52,18 @@ _WRITERS = text(
 
 
 def take_stored_time(session: Session) -> datetime:
-    """Call inside the writing transaction, just before inserting statements."""
+    """Call inside the writing transaction, just before inserting statements. Within one
+    transaction every call returns the same time: the published mark must stay the earliest."""
+    transaction = session.get_transaction()
+    taken = session.info.get(_TAKEN)
+    if taken is not None and taken[0] is transaction:
+        moment: datetime = taken[1]
+        return moment
     if session.get_bind().dialect.name == "postgresql":
         mark = session.execute(_ANNOUNCE, {"mark": _MARK, "k": WRITER_LOCK_KEY}).scalar_one()
-        return _parse_mark(str(mark))
+        moment = _parse_mark(str(mark))
+        session.info[_TAKEN] = (transaction, moment)
+        return moment
     # The no-op update takes SQLite's write lock before the clock is read.
     touched = session.execute(
         update(StoreClock).where(StoreClock.id == 1).values(last_stored=StoreClock.last_stored)
@@ -67,6 +76,7 @@ def take_stored_time(session: Session) -> datetime:
     if last is not None and _aware(last) >= now:
         now = _aware(last) + _TICK  # strictly increasing, even if the wall clock steps back
     session.execute(update(StoreClock).where(StoreClock.id == 1).values(last_stored=now))
+    session.info[_TAKEN] = (transaction, now)
     return now
 
 

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date
 
+from app import group_commit
 from app.db import get_session
 from app.lrs_auth import authority_of
 from app.xapi.blueprint import bp, require_scope
@@ -21,7 +22,7 @@ from records.clock import consistent_through
 from records.credentials import CredentialInfo
 from records.errors import BadRequestError
 from records.jsontext import dump_json
-from records.store import AttachmentPart, Writer, format_stored, save_statements
+from records.store import AttachmentPart, Writer, format_stored
 from records.xapi import (
     agent_key,
     format_statement,
@@ -94,9 +95,8 @@ def _put(xreq: XapiRequest) -> ResponseReturnValue:
     if not isinstance(raw, dict):
         raise BadRequestError("PUT /statements takes one statement (a JSON object)")
     statement = parse_statement(raw)
-    session = get_session()
-    save_statements(session, [statement], _writer(credential), parts, forced_id=statement_id)
-    session.commit()
+    get_session().commit()  # end the request's own transaction before the write
+    group_commit.save(_writer(credential), [statement], parts, forced_id=statement_id)
     return Response(status=204)
 
 
@@ -107,9 +107,8 @@ def _post(xreq: XapiRequest) -> ResponseReturnValue:
     body, parts = _body(xreq)
     raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
     statements = parse_statements(raw)
-    session = get_session()
-    ids = save_statements(session, statements, _writer(credential), parts)
-    session.commit()
+    get_session().commit()  # end the request's own transaction before the write
+    ids = group_commit.save(_writer(credential), statements, parts)
     return Response(dump_json(ids), status=200, mimetype="application/json")
 
 
