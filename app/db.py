@@ -33,7 +33,9 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per checkout. A connection found dead raises a
+    # disconnect error, which invalidates the pool, so the next request reconnects.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=600)
 
 
 def init_app(app: Flask) -> None:
