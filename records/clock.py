@@ -60,22 +60,28 @@ def take_stored_time(session: Session) -> datetime:
         moment: datetime = taken[1]
         return moment
     if session.get_bind().dialect.name == "postgresql":
-        mark = session.execute(_ANNOUNCE, {"mark": _MARK, "k": WRITER_LOCK_KEY}).scalar_one()
+        mark = (
+            session.connection()
+            .execute(_ANNOUNCE, {"mark": _MARK, "k": WRITER_LOCK_KEY})
+            .scalar_one()
+        )
         moment = _parse_mark(str(mark))
         session.info[_TAKEN] = (transaction, moment)
         return moment
     # The no-op update takes SQLite's write lock before the clock is read.
-    touched = session.execute(
+    touched = session.connection().execute(
         update(StoreClock).where(StoreClock.id == 1).values(last_stored=StoreClock.last_stored)
     )
-    if not touched.rowcount:  # type: ignore[attr-defined]  # CursorResult has rowcount
+    if not touched.rowcount:
         session.add(StoreClock(id=1, last_stored=None))
         session.flush()
-    last = session.scalar(select(StoreClock.last_stored).where(StoreClock.id == 1))
+    last = session.connection().scalar(select(StoreClock.last_stored).where(StoreClock.id == 1))
     now = datetime.now(UTC)
     if last is not None and _aware(last) >= now:
         now = _aware(last) + _TICK  # strictly increasing, even if the wall clock steps back
-    session.execute(update(StoreClock).where(StoreClock.id == 1).values(last_stored=now))
+    session.connection().execute(
+        update(StoreClock).where(StoreClock.id == 1).values(last_stored=now)
+    )
     session.info[_TAKEN] = (transaction, now)
     return now
 
@@ -84,11 +90,11 @@ def consistent_through(session: Session) -> datetime:
     """Every statement stored at or before this moment is committed and visible."""
     if session.get_bind().dialect.name != "postgresql":
         return _sqlite_horizon(session)
-    now = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+    now = session.connection().execute(text("SELECT clock_timestamp()")).scalar_one()
     horizon: datetime = now.astimezone(UTC)
     for attempt in range(_RETRIES):
         unannounced = None
-        for name, xact_start in session.execute(_WRITERS, {"k": WRITER_LOCK_KEY}):
+        for name, xact_start in session.connection().execute(_WRITERS, {"k": WRITER_LOCK_KEY}):
             if name and name.startswith(_MARK):
                 horizon = min(horizon, _parse_mark(name) - _TICK)
             else:
@@ -100,7 +106,7 @@ def consistent_through(session: Session) -> datetime:
             started: datetime = unannounced.astimezone(UTC)
             return min(horizon, started - _TICK)
         # pg_stat_activity is cached per transaction; look again after a moment.
-        session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        session.connection().execute(text("SELECT pg_stat_clear_snapshot()"))
         time.sleep(0.0002)
         horizon = now.astimezone(UTC)
     return horizon

@@ -95,20 +95,24 @@ def create_credential(
 
 def authenticate(session: Session, key: str, secret: str, hash_key: bytes) -> CredentialInfo:
     """The credential for a key/secret pair, or AuthenticationError. Revocation is immediate."""
-    found = session.execute(
-        select(
-            Credential.id,
-            Credential.org_id,
-            Credential.secret_hash,
-            Credential.scopes,
-            Credential.label,
-            Credential.revoked_at,
-            Credential.last_used_at,
-            Organisation.code,
+    found = (
+        session.connection()
+        .execute(
+            select(
+                Credential.id,
+                Credential.org_id,
+                Credential.secret_hash,
+                Credential.scopes,
+                Credential.label,
+                Credential.revoked_at,
+                Credential.last_used_at,
+                Organisation.code,
+            )
+            .join(Organisation, Organisation.id == Credential.org_id)
+            .where(Credential.key == key)
         )
-        .join(Organisation, Organisation.id == Credential.org_id)
-        .where(Credential.key == key)
-    ).first()
+        .first()
+    )
     # Compare even when the key is unknown, so timing does not tell which part was wrong.
     expected = found.secret_hash if found else "0" * 64
     if not hmac.compare_digest(expected, hash_secret(secret, hash_key)) or found is None:
@@ -120,7 +124,7 @@ def authenticate(session: Session, key: str, secret: str, hash_key: bytes) -> Cr
     now = datetime.now(UTC)
     last = found.last_used_at
     if last is None or _aware(last) < now - LAST_USED_RESOLUTION:
-        session.execute(
+        session.connection().execute(
             update(Credential).where(Credential.id == found.id).values(last_used_at=now)
         )
     return CredentialInfo(

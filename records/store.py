@@ -190,7 +190,7 @@ def _drop_known(
     """Indexes of statements not yet stored; raises on an id stored with other content."""
     known: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids, 500):
-        rows = session.execute(
+        rows = session.connection().execute(
             select(StoredStatement.statement_id, StoredStatement.full).where(
                 StoredStatement.org_id == org_id, StoredStatement.statement_id.in_(chunk)
             )
@@ -213,7 +213,7 @@ def _check_voiding(session: Session, org_id: int, statements: Sequence[Statement
     if not targets:
         return
     voiding_targets = set(
-        session.scalars(
+        session.connection().scalars(
             select(StoredStatement.statement_id).where(
                 StoredStatement.org_id == org_id,
                 StoredStatement.statement_id.in_(targets),
@@ -290,7 +290,7 @@ def _link_and_void(
     pending: list[tuple[int, str]] = [(seq, st.ref_id) for seq, st in written if st.ref_id]
     voided: set[str] = {st.voided_id for _, st in written if st.voided_id}
     for chunk in _chunks(new_ids, 500):
-        for seq, ref, is_voiding in session.execute(
+        for seq, ref, is_voiding in session.connection().execute(
             select(StoredStatement.seq, StoredStatement.ref_id, StoredStatement.is_voiding).where(
                 StoredStatement.org_id == org_id, StoredStatement.ref_id.in_(chunk)
             )
@@ -301,7 +301,7 @@ def _link_and_void(
             if is_voiding:
                 voided.add(ref)
     if voided:
-        session.execute(
+        session.connection().execute(
             update(StoredStatement)
             .where(
                 StoredStatement.org_id == org_id,
@@ -327,11 +327,11 @@ def _copy_terms(session: Session, org_id: int, pending: list[tuple[int, str]]) -
                 gained.add(referrer_seq)
         if not copied:
             return
-        session.execute(insert(StatementIndex), copied)
+        session.connection().execute(insert(StatementIndex), copied)
         target = aliased(StoredStatement)
         pending = [
             (seq, sid)
-            for seq, sid in session.execute(
+            for seq, sid in session.connection().execute(
                 select(StoredStatement.seq, target.statement_id)
                 .join(
                     target,
@@ -346,7 +346,7 @@ def _copy_terms(session: Session, org_id: int, pending: list[tuple[int, str]]) -
 def _inherited_rows(
     session: Session, org_id: int, referrer_seq: int, target_id: str
 ) -> list[dict[str, Any]]:
-    target_seq = session.scalar(
+    target_seq = session.connection().scalar(
         select(StoredStatement.seq).where(
             StoredStatement.org_id == org_id, StoredStatement.statement_id == target_id
         )
@@ -355,17 +355,17 @@ def _inherited_rows(
         return []
     have: set[tuple[str, str]] = {
         (kind, key)
-        for kind, key in session.execute(
+        for kind, key in session.connection().execute(
             select(StatementIndex.kind, StatementIndex.key).where(
                 StatementIndex.seq == referrer_seq
             )
         )
     }
-    referrer_stored = session.scalar(
+    referrer_stored = session.connection().scalar(
         select(StoredStatement.stored).where(StoredStatement.seq == referrer_seq)
     )
     rows = []
-    for kind, key in session.execute(
+    for kind, key in session.connection().execute(
         select(StatementIndex.kind, StatementIndex.key).where(StatementIndex.seq == target_seq)
     ):
         if (kind, key) not in have:
@@ -387,7 +387,7 @@ def _store_parts(session: Session, org_id: int, parts: Sequence[AttachmentPart])
         return
     hashes = {p.sha2 for p in parts}
     known = set(
-        session.scalars(
+        session.connection().scalars(
             select(Attachment.sha2).where(Attachment.org_id == org_id, Attachment.sha2.in_(hashes))
         )
     )
@@ -433,11 +433,13 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
     if not latest:
         return
     existing: dict[str, dict[str, Any]] = dict(
-        session.execute(
+        session.connection()
+        .execute(
             select(Activity.key, Activity.definition).where(
                 Activity.org_id == org_id, Activity.key.in_(list(latest))
             )
-        ).all()
+        )
+        .all()
     )
     new_rows = []
     for key, (aid, definition) in latest.items():
@@ -448,7 +450,7 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
             continue
         merged = _merge_definition(existing[key], definition)
         if merged != existing[key]:
-            session.execute(
+            session.connection().execute(
                 update(Activity)
                 .where(Activity.org_id == org_id, Activity.key == key)
                 .values(definition=merged)
@@ -457,7 +459,7 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
         # Two writers may define a new activity at once; the first definition stands.
         dialect = session.get_bind().dialect.name
         insert_new = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
+        session.connection().execute(
             insert_new(Activity).on_conflict_do_nothing(index_elements=["org_id", "key"]),
             new_rows,
         )
