@@ -64,15 +64,8 @@ def save_statements(
         raise BadRequestError("no statements in the request")
     ids = _assign_ids(statements, forced_id)
     _check_attachments(statements, parts)
-    client_ids = forced_id is not None or any(st.id for st in statements)
-    # Ids the LRS generated cannot be stored already: no need to look.
-    fresh = (
-        _drop_known(session, writer.org_id, ids, statements)
-        if client_ids
-        else list(range(len(ids)))
-    )
-    if not fresh:
-        return ids
+    # Insert first and look only at ids the database says it has (retries are rare).
+    fresh = list(range(len(ids)))
     _check_voiding(session, writer.org_id, [statements[i] for i in fresh])
     stored = take_stored_time(session)
     rows = [_row(statements[i], ids[i], stored, writer) for i in fresh]
@@ -86,9 +79,9 @@ def save_statements(
         ).all()
     )
     if len(inserted) < len(rows):
-        # Another writer stored some of these ids after our check (a client retrying in
-        # parallel): same content is a no-op, other content a conflict (and nothing of this
-        # batch is committed, since the caller rolls back).
+        # Some ids were stored already (a client retrying, perhaps in parallel): the same
+        # content is a no-op, other content a conflict (and nothing of this batch is
+        # committed, since the caller rolls back).
         raced = [i for i in fresh if ids[i] not in inserted]
         _drop_known(session, writer.org_id, [ids[i] for i in raced], [statements[i] for i in raced])
         fresh = [i for i in fresh if ids[i] in inserted]
