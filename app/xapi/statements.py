@@ -176,11 +176,19 @@ def _get(xreq: XapiRequest) -> ResponseReturnValue:
     page = statement_query.find_statements(
         session, reader, query, current_app.config["LRS_PAGE_SIZE"]
     )
-    result = {
-        "statements": [format_statement(st, fmt, languages) for st in page.statements],
-        "more": _more_url(page.more, fmt, with_attachments) if page.more else "",
-    }
-    response = _respond(session, credential.org_id, result, page.statements, with_attachments)
+    more = _more_url(page.more, fmt, with_attachments) if page.more else ""
+    if fmt == "exact" and not with_attachments:
+        # The stored texts as they are: no parsing and re-encoding of every statement.
+        body = b'{"statements":[' + ",".join(page.texts).encode("utf-8")
+        body += b'],"more":' + dump_json(more) + b"}"
+        response = Response(body, status=200, mimetype="application/json")
+    else:
+        statements = page.statements
+        result = {
+            "statements": [format_statement(st, fmt, languages) for st in statements],
+            "more": more,
+        }
+        response = _respond(session, credential.org_id, result, statements, with_attachments)
     response.headers["X-Experience-API-Consistent-Through"] = format_stored(page.consistent_through)
     if page.last_modified is not None:
         response.headers["Last-Modified"] = http_date(page.last_modified)
