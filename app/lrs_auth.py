@@ -32,7 +32,12 @@ def credential_from_header(header: str | None) -> CredentialInfo:
     if not colon or not key or not secret:
         raise AuthenticationError("the Basic credentials must be 'key:secret'")
     hash_key = current_app.config["CREDENTIAL_HASH_KEY"].encode("utf-8")
-    return authenticate(get_session(), key, secret, hash_key)
+    credential = authenticate(get_session(), key, secret, hash_key)
+    if credential.touched:
+        # Commit the use now, in its own short transaction: read requests never commit, and an
+        # uncommitted update would hold the row lock and be redone by every request.
+        get_session().commit()
+    return credential
 
 
 def authority_of(credential: CredentialInfo) -> dict[str, Any]:

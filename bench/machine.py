@@ -24,7 +24,7 @@ _BACKEND = re.compile(r"^postgres: [^:]+: (?P<user>\S+) (?P<database>\S+) ")
 OUR_DATABASES = "bench"  # backends of databases named bench* are ours; others are `other`
 
 
-def _group(pid: int, command: str) -> str:
+def _group(pid: int, command: str, port: int | None) -> str:
     if pid == os.getpid():
         return "client"
     if command.startswith("postgres"):
@@ -32,13 +32,18 @@ def _group(pid: int, command: str) -> str:
         if backend is None or backend["database"].startswith(OUR_DATABASES):
             return "db"  # our backends, and the shared writer/checkpointer processes
         return "other"
-    if "gunicorn" in command or "flask" in command:
-        return "server"
+    if ("gunicorn" in command or "flask" in command) and (
+        port is None or f":{port}" in command or f"--port {port}" in command
+    ):
+        return "server"  # the server under test: a gunicorn/flask bound to our port
     return "other"
 
 
-def cpu_by_group() -> dict[tuple[int, str], float]:
-    """Cumulative CPU seconds of every process, keyed by (pid, group)."""
+def cpu_by_group(port: int | None = None) -> dict[tuple[int, str], float]:
+    """Cumulative CPU seconds of every process, keyed by (pid, group).
+
+    `port`: the server under test listens there; other gunicorn/flask processes are `other`.
+    """
     seen: dict[tuple[int, str], float] = {}
     proc = Path("/proc")
     if not proc.is_dir():
@@ -54,7 +59,7 @@ def cpu_by_group() -> dict[tuple[int, str], float]:
         fields = stat.rsplit(")", 1)[1].split()
         seconds = (int(fields[11]) + int(fields[12])) / _HZ  # utime + stime
         pid = int(entry.name)
-        seen[(pid, _group(pid, command or stat))] = seconds
+        seen[(pid, _group(pid, command or stat, port))] = seconds
     return seen
 
 
@@ -77,7 +82,9 @@ class CpuSplit:
         return "cpu " + " ".join(f"{g} {self.percent.get(g, 0):3.0f}%" for g in GROUPS)
 
 
-def wait_for_quiet(max_other: float = 15.0, timeout: float = 600.0) -> None:
+def wait_for_quiet(
+    max_other: float = 15.0, port: int | None = None, timeout: float = 600.0
+) -> None:
     """Wait (up to `timeout` s) until processes that are not ours use < max_other% of a core.
 
     The machine is shared: a test suite started by someone else halves what we measure.
@@ -85,9 +92,9 @@ def wait_for_quiet(max_other: float = 15.0, timeout: float = 600.0) -> None:
     deadline = time.monotonic() + timeout
     told = False
     while True:
-        before = cpu_by_group()
+        before = cpu_by_group(port)
         time.sleep(2.0)
-        other = CpuSplit.between(before, cpu_by_group(), 2.0).percent["other"]
+        other = CpuSplit.between(before, cpu_by_group(port), 2.0).percent["other"]
         if other < max_other or time.monotonic() > deadline:
             if told:
                 print(f"  (machine quiet enough: other {other:.0f}%)", file=sys.stderr)

@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--quiet-below", type=float, default=15.0)
+    parser.add_argument("--redo-disturbed", type=int, default=2)
     parser.add_argument("--analyze-url", default=os.environ.get("ASHIATO_DATABASE_URL"))
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument(

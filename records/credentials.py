@@ -59,6 +59,9 @@ class CredentialInfo:
     label: str
     scopes: frozenset[str]
 
+    # True when authenticating it recorded its use (last_used_at): the caller commits that.
+    touched: bool = False
+
     def allows(self, *wanted: str) -> bool:
         """True when the credential holds any of `wanted`, or `all`."""
         return "all" in self.scopes or any(scope in self.scopes for scope in wanted)
@@ -121,12 +124,19 @@ def authenticate(session: Session, key: str, secret: str, hash_key: bytes) -> Cr
         )
     now = datetime.now(UTC)
     last = found.last_used_at
-    if last is None or _aware(last) < now - LAST_USED_RESOLUTION:
+    touched = last is None or _aware(last) < now - LAST_USED_RESOLUTION
+    if touched:
         session.connection().execute(
             update(Credential).where(Credential.id == found.id).values(last_used_at=now)
         )
     return CredentialInfo(
-        found.id, key, found.org_id, found.code, found.label, frozenset(found.scopes.split())
+        found.id,
+        key,
+        found.org_id,
+        found.code,
+        found.label,
+        frozenset(found.scopes.split()),
+        touched,
     )
 
 

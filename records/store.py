@@ -435,7 +435,8 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
         .all()
     )
     new_rows = []
-    for key, (aid, definition) in latest.items():
+    # In key order, so that concurrent writers lock rows in the same order (no deadlock).
+    for key, (aid, definition) in sorted(latest.items()):
         if key not in existing:
             new_rows.append(
                 {"org_id": org_id, "activity_id": aid, "key": key, "definition": definition}

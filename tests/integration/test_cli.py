@@ -76,3 +76,23 @@ def test_secret_is_stored_only_as_a_keyed_hash(db_app: Flask) -> None:
     assert stored is not None
     assert pair["secret"] not in stored
     assert len(stored) == 64
+
+
+def test_a_read_records_the_credentials_last_use(db_app: Flask) -> None:
+    """Reads never commit their own work, so the use must be committed on its own (else the
+    row stays locked by every read and the time is never kept)."""
+    from sqlalchemy import select
+
+    from app.db import new_session
+    from records.models import Credential
+
+    _run(db_app, "orgs", "create", "--code", "usage", "--name", "U")
+    pair = json.loads(
+        _run(db_app, "credentials", "create", "--org", "usage", "--scopes", "all", "--json")[1]
+    )
+    auth = base64.b64encode(f"{pair['key']}:{pair['secret']}".encode()).decode()
+    headers = {"Authorization": f"Basic {auth}", "X-Experience-API-Version": VERSION}
+    assert db_app.test_client().get("/xapi/statements", headers=headers).status_code == 200
+    with db_app.app_context(), new_session() as session:
+        used = session.scalar(select(Credential.last_used_at).where(Credential.key == pair["key"]))
+    assert used is not None
