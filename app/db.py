@@ -12,14 +12,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import records.identity.models
 import records.models  # noqa: F401
+from records.jsontext import dump_json
 
 _ENGINE = "ashiato.engine"
 _FACTORY = "ashiato.sessionmaker"
 
 
+def _json_text(value: Any) -> str:
+    # orjson (compact, UTF-8 as is, fast) with the standard library's fallback for huge integers.
+    return dump_json(value).decode("utf-8")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_serializer=_json_text)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -35,7 +41,9 @@ def make_engine(url: str) -> Engine:
         return engine
     # No pre-ping: it costs a round trip per checkout. A connection found dead raises a
     # disconnect error, which invalidates the pool, so the next request reconnects.
-    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=600)
+    return create_engine(
+        url, pool_size=10, max_overflow=20, pool_recycle=600, json_serializer=_json_text
+    )
 
 
 def init_app(app: Flask) -> None:
