@@ -25,13 +25,13 @@ from records.errors import BadRequestError, NotFoundError
 from records.models import Organisation
 
 KINDS = ("nation", "prefecture", "municipality", "school", "other")
-# Which kind of parent each kind may have (None: a root).
-_PARENT_KINDS: dict[str, tuple[str | None, ...]] = {
-    "nation": (None,),
-    "prefecture": (None, "nation"),
-    "municipality": (None, "prefecture"),
-    "school": (None, "municipality", "prefecture", "nation", "other"),
-    "other": (None, "nation", "prefecture", "municipality", "other"),
+# Which kinds of parent each kind may have (any kind may also be a root).
+PARENT_KINDS: dict[str, tuple[str, ...]] = {
+    "nation": (),
+    "prefecture": ("nation",),
+    "municipality": ("prefecture",),
+    "school": ("municipality", "prefecture", "nation", "other"),
+    "other": ("nation", "prefecture", "municipality", "other"),
 }
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -122,20 +122,28 @@ def _parent(session: Session, kind: str, code: str, parent_code: str | None) -> 
     parent = session.scalar(select(Organisation).where(Organisation.code == parent_code))
     if parent is None:
         raise NotFoundError(f"no parent organisation with code {parent_code!r}")
-    if parent.kind not in _PARENT_KINDS[kind]:
-        raise BadRequestError(f"a {kind} cannot belong to a {parent.kind} ({parent.code})")
-    if kind == "municipality" and municipality_prefecture(code) != parent.code:
-        raise BadRequestError(
-            f"municipality {code} lies in prefecture {municipality_prefecture(code)}, "
-            f"not {parent.code}"
-        )
-    if kind == "school" and parent.kind == "prefecture":
-        school_prefecture = parse_school_code(code).prefecture
-        if school_prefecture != parent.code:
-            raise BadRequestError(
-                f"school {code} is in prefecture {school_prefecture}, not {parent.code}"
-            )
+    problem = parent_problem(kind, code, parent.kind, parent.code)
+    if problem is not None:
+        raise BadRequestError(problem)
     return parent
+
+
+def parent_problem(kind: str, code: str, parent_kind: str, parent_code: str) -> str | None:
+    """Why an organisation of `kind` cannot sit under the parent, or None when it can."""
+    if parent_kind not in PARENT_KINDS.get(kind, ()):
+        return f"a {kind} cannot belong to a {parent_kind} ({parent_code})"
+    if not code or not parent_code:
+        return None
+    if kind == "municipality" and municipality_prefecture(code) != parent_code:
+        return (
+            f"municipality {code} lies in prefecture {municipality_prefecture(code)}, "
+            f"not {parent_code}"
+        )
+    if kind == "school" and parent_kind in ("prefecture", "municipality"):
+        school_prefecture = parse_school_code(code).prefecture
+        if school_prefecture != parent_code[:2]:
+            return f"school {code} is in prefecture {school_prefecture}, not {parent_code[:2]}"
+    return None
 
 
 def _info(org: Organisation) -> OrgInfo:

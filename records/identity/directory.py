@@ -91,7 +91,7 @@ def person_statements(
         person.id,
         "statements",
         purpose_of(viewer, person.id),
-        count=len(page.statements),
+        count=len(page.texts),
     )
     return page
 

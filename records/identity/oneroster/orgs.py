@@ -13,19 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
-from records.codes import InvalidCodeError, parse_municipality_code, parse_school_code
+from records.codes import InvalidCodeError, parse_municipality_code
 from records.identity.oneroster.cells import Cells
 from records.organisations import canonical_code
 
 ORG_TYPES: Final = ("department", "school", "district", "local", "state", "national")
-# Which kinds of parent each kind may have: the rules of records.organisations.
-PARENT_KINDS: Final = {
-    "nation": (),
-    "prefecture": ("nation",),
-    "municipality": ("prefecture",),
-    "school": ("municipality", "prefecture", "nation", "other"),
-    "other": ("nation", "prefecture", "municipality", "other"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,21 +59,6 @@ def org_row(c: Cells, sourced_id: str, deleted: bool) -> OrgRow:
         code,
         c.reference("parentSourcedId", required=False),
     )
-
-
-def parent_problem(kind: str, code: str, parent_kind: str, parent_code: str) -> str | None:
-    """Why an org of `kind` cannot sit under the parent, or None when it can."""
-    if parent_kind not in PARENT_KINDS.get(kind, ()):
-        return f"a {kind} cannot belong to a {parent_kind} ({parent_code})"
-    if not code or not parent_code:
-        return None
-    if kind == "municipality" and code[:2] != parent_code:
-        return f"municipality {code} lies in prefecture {code[:2]}, not {parent_code}"
-    if kind == "school" and parent_kind in ("prefecture", "municipality"):
-        school_prefecture = parse_school_code(code).prefecture
-        if school_prefecture != parent_code[:2]:
-            return f"school {code} is in prefecture {school_prefecture}, not {parent_code[:2]}"
-    return None
 
 
 def _official(c: Cells, identifier: str, need: bool, what: str, parse: Callable[[str], str]) -> str:

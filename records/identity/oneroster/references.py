@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from records.identity.oneroster.errors import Problems
-from records.identity.oneroster.orgs import OrgRow, parent_problem
+from records.identity.oneroster.orgs import OrgRow
 from records.identity.oneroster.roster import Roster
 from records.identity.oneroster.world import World
+from records.organisations import parent_problem
 
 _MAX_DEPTH: Final = 64
 
