@@ -8,10 +8,9 @@ from typing import Any
 
 from flask import Flask
 
-from app import auth, cli, db, errors, group_commit, queue
+from app import auth, cli, db, errors, group_commit, i18n, queue, web
 from app.api import bp as api_bp
 from app.csrf import csrf
-from app.web import bp as web_bp
 from app.xapi import bp as xapi_bp
 
 
@@ -31,11 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     auth.init_app(app)
+    i18n.init_app(app)
+    web.init_app(app)
     csrf.init_app(app)
     csrf.exempt(xapi_bp)  # HTTP Basic credentials, never sent by a browser on its own
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
-    app.register_blueprint(web_bp)
+    app.register_blueprint(web.bp)
 
     @app.get("/health")
     def health() -> dict[str, str]:

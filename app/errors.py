@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, has_request_context, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -28,11 +29,28 @@ STATUS: dict[type[domain.RecordsError], int] = {
 
 
 def error_response(status: int, message: str) -> ResponseReturnValue:
+    if wants_page():
+        # Rendered by app.web (registered there): pages in the reader's language.
+        page: Callable[[int, str], ResponseReturnValue] = current_app.extensions["error_page"]
+        return page(status, message)
     response = jsonify({"error": {"status": status, "message": message}})
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Basic realm="Ashiato LRS"'
     return response
+
+
+def wants_page() -> bool:
+    """Browser pages get an HTML error page in the reader's language; everything else JSON."""
+    if not has_request_context():
+        return False
+    if "error_page" not in current_app.extensions:
+        return False
+    if request.blueprint is not None:
+        return request.blueprint == "web" or request.blueprint.startswith("web.")
+    if request.path.startswith(("/xapi", "/api/")):
+        return False
+    return request.accept_mimetypes.best == "text/html"
 
 
 def init_app(app: Flask) -> None:

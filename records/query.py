@@ -54,6 +54,10 @@ class StatementQuery:
     # and the horizon of the first page so later pages see the same set.
     after: tuple[datetime, int] | None = None
     horizon: datetime | None = None
+    # Further index terms as (kind, keys): each `require` must match one of its keys, no
+    # `exclude` may match. Used by the portfolio's filters; not part of the xAPI API.
+    require: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,13 @@ def find_statements(
         stored_col, seq_col = StoredStatement.stored, StoredStatement.seq
         stmt = select(_FULL_TEXT, StoredStatement.stored, StoredStatement.seq)
     stmt = stmt.where(*_visible(reader), StoredStatement.voided.is_(False), stored_col <= horizon)
+    for kind, keys in query.exclude:
+        other = aliased(StatementIndex)
+        stmt = stmt.where(
+            ~exists().where(
+                other.seq == StoredStatement.seq, *_index_match(other, reader, kind, keys)
+            )
+        )
     # UTC throughout: SQLite compares datetimes as text, so offsets must not differ.
     if query.since is not None:
         stmt = stmt.where(stored_col > query.since.astimezone(UTC))
@@ -156,6 +167,7 @@ def _index_filters(query: StatementQuery) -> list[tuple[str, tuple[str, ...]]]:
         filters.append((kind, (index_key(query.activity_id),)))
     if query.verb_id:
         filters.append(("v", (index_key(query.verb_id),)))
+    filters.extend(query.require)
     return filters
 
 

@@ -103,3 +103,31 @@ def build_school_world(session: Any, service_url: str) -> dict[str, Any]:
         "school_b": school_b,
         "board": board,
     }
+
+
+PASSWORD = "correct horse battery staple"
+# Accounts of build_school_world's people and admins: name -> (role, org code, person name).
+SCHOOL_ACCOUNTS = {
+    "P1": ("pupil", "B113210000015", "P1"),
+    "P2": ("pupil", "B113210000015", "P2"),
+    "P3": ("pupil", "B113210000015", "P3"),
+    "T1": ("teacher", "B113210000015", "T1"),
+    "T2": ("teacher", "B113210000015", "T2"),
+    "adminA": ("school_admin", "B113210000015", None),
+    "adminB": ("school_admin", "B113211000013", None),
+    "analyst": ("board_analyst", "131016", None),
+    "root": ("system_admin", "131016", None),
+}
+
+
+def add_school_accounts(session: Any, world: dict[str, Any]) -> dict[str, str]:
+    """Sign-in accounts (password PASSWORD) for the world's people; returns name -> e-mail."""
+    from records.identity.accounts import create_account
+
+    emails = {}
+    for name, (role, org, person) in SCHOOL_ACCOUNTS.items():
+        email = f"{name.lower()}@school.example.jp"
+        person_id = world["people"][person].id if person else None
+        create_account(session, email, PASSWORD, role, org, person_id=person_id)
+        emails[name] = email
+    return emails

@@ -1,5 +1,45 @@
-"""Browser pages. The e-portfolio grows here; for now: sign in, sign out, a home page."""
+"""Browser pages: sign-in, the pupil's portfolio, teachers' classes, school admin screens.
 
+Every page is under the `web` blueprint, so errors on them render as pages (app/errors.py)
+and every template gets the menu for the signed-in account's roles.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_babel import format_datetime
+
+from app.auth import current_account
+from app.web.classes import bp as classes_bp
+from app.web.common import locale, menu
+from app.web.errors import error_page
+from app.web.portfolio import bp as portfolio_bp
 from app.web.views import bp
 
-__all__ = ["bp"]
+bp.register_blueprint(portfolio_bp, url_prefix="/portfolio")
+bp.register_blueprint(classes_bp, url_prefix="/classes")
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["error_page"] = error_page
+
+    @app.template_filter("jst")
+    def _jst(moment: datetime) -> str:
+        """A moment as people in Japan read it, in the page's language."""
+        pattern = "y年M月d日(E) H:mm" if locale() == "ja" else "EEE d MMM y, H:mm"
+        return str(format_datetime(moment, pattern))
+
+    @app.context_processor
+    def _page_context() -> dict[str, Any]:
+        account = current_account()
+        return {
+            "current_account": account,
+            "current_locale": locale(),
+            "nav_links": menu(account),
+        }
+
+
+__all__ = ["bp", "init_app"]

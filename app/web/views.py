@@ -1,13 +1,22 @@
-"""Sign-in and sign-out (CSRF-protected forms, throttled, logged) and the signed-in home page."""
+"""Sign-in and sign-out (CSRF-protected forms, throttled, logged), the start page that sends
+each account to its own pages, and the language switch."""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from functools import cache
+from urllib.parse import urlsplit
+
+import plotly
+from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import login_required, login_user, logout_user
+from plotly.offline import get_plotlyjs
 
 from app.auth import SignedIn, current_account
 from app.db import get_session
+from app.i18n import COOKIE, LOCALES
+from app.web.common import menu
 from records.errors import AuthenticationError
 from records.identity import accounts
 
@@ -19,6 +28,9 @@ def home() -> ResponseReturnValue:
     account = current_account()
     if account is None:
         return redirect(url_for("web.sign_in"))
+    links = menu(account)
+    if links:
+        return redirect(url_for(links[0][0]))
     return render_template("home.html", account=account)
 
 
@@ -32,12 +44,14 @@ def sign_in() -> ResponseReturnValue:
         account = accounts.sign_in(
             session, email, request.form.get("password", ""), request.remote_addr or ""
         )
-    except accounts.TooManyAttemptsError as exc:
+    except accounts.TooManyAttemptsError:
         session.commit()  # the throttling event is kept
-        return render_template("sign_in.html", error=exc.message, email=email), 429
-    except AuthenticationError as exc:
+        message = gettext("Too many failed tries. Wait 15 minutes or ask your school admin.")
+        return render_template("sign_in.html", error=message, email=email), 429
+    except AuthenticationError:
         session.commit()  # the failed attempt is kept: it counts towards throttling
-        return render_template("sign_in.html", error=exc.message, email=email), 401
+        message = gettext("The e-mail address or the password is not right.")
+        return render_template("sign_in.html", error=message, email=email), 401
     session.commit()
     login_user(SignedIn(account))
     return redirect(url_for("web.home"))
@@ -54,3 +68,44 @@ def sign_out() -> ResponseReturnValue:
         get_session().commit()
     logout_user()
     return redirect(url_for("web.sign_in"))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Switch the page language: saved on the account when signed in, in a cookie before."""
+    chosen = request.form.get("lang", "")
+    if chosen not in LOCALES:
+        chosen = "ja"
+    account = current_account()
+    if account is not None:
+        accounts.set_locale(get_session(), account.id, chosen)
+        get_session().commit()
+    response = make_response(redirect(_local(request.form.get("next", ""))))
+    response.set_cookie(
+        COOKIE, chosen, max_age=365 * 24 * 3600, secure=True, httponly=True, samesite="Lax"
+    )
+    return response
+
+
+@bp.get("/assets/plotly.min.js")
+def plotly_js() -> ResponseReturnValue:
+    """plotly.js from the plotly package itself: served by us, never from a CDN."""
+    response = Response(_plotly_source(), mimetype="text/javascript")
+    response.set_etag(f"plotly-{plotly.__version__}")
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 24 * 3600
+    return response.make_conditional(request)
+
+
+@cache
+def _plotly_source() -> str:
+    source: str = get_plotlyjs()
+    return source
+
+
+def _local(target: str) -> str:
+    """Only a path on this site: never redirect somewhere else (open redirect)."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("web.home")
+    return target

@@ -110,6 +110,20 @@ def load_account(session: Session, account_id: int) -> AccountInfo:
     return AccountInfo(account.id, account.email, account.person_id, account.locale, grants)
 
 
+LOCALES = frozenset({"ja", "en"})
+
+
+def set_locale(session: Session, account_id: int, locale: str) -> None:
+    """The language the account's pages are shown in."""
+    if locale not in LOCALES:
+        raise BadRequestError(f"language {locale!r} is not one of {', '.join(sorted(LOCALES))}")
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFoundError("no such account")
+    account.locale = locale
+    session.flush()
+
+
 def sign_in(session: Session, email: str, password: str, remote_addr: str) -> AccountInfo:
     """Check a password; throttled per login name and per address; every outcome is recorded."""
     email = email.strip().lower()

@@ -230,7 +230,7 @@ def test_sign_in_and_out_with_csrf_secure_cookie_and_events(
     me = browser.get(f"{base}/api/v1/me")
     assert me.status_code == 200
     assert me.get_json()["email"] == "p1@school.example.jp"
-    home = browser.get(f"{base}/").get_data(as_text=True)
+    home = browser.get(f"{base}/", follow_redirects=True).get_data(as_text=True)
     out = browser.post(f"{base}/sign-out", data={"csrf_token": _csrf(home)})
     assert out.status_code == 302
     assert browser.get(f"{base}/api/v1/me").status_code == 401
