@@ -65,7 +65,12 @@ def minutes_by_subject(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def scores(data: pd.DataFrame) -> pd.DataFrame:
-    return data.dropna(subset=["score"])[["day", "subject", "score"]].reset_index(drop=True)
+    """The mean score per day and subject (a year of quizzes stays a readable line)."""
+    scored = data.dropna(subset=["score"])
+    if scored.empty:
+        return pd.DataFrame({"day": [], "subject": [], "score": []})
+    # groupby sorts by day, then subject
+    return scored.groupby(["day", "subject"])["score"].mean().reset_index()
 
 
 def calendar(data: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
@@ -81,11 +86,12 @@ def calendar(data: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
 def activity_figure(weekly: pd.DataFrame, labels: Mapping[str, str]) -> go.Figure:
     fig = go.Figure(
         go.Bar(
-            x=weekly["week"],
-            y=weekly["days"],
+            # plain lists: the numbers stay readable in the page source (no binary arrays)
+            x=[str(w) for w in weekly["week"]],
+            y=weekly["days"].tolist(),
             marker_color=PALETTE[0],
             hovertemplate=labels["week_hover"],
-            customdata=weekly[["records"]],
+            customdata=[[r] for r in weekly["records"].tolist()],
         )
     )
     fig.update_yaxes(title=labels["days_axis"], range=[0, 7], dtick=1)
@@ -98,7 +104,7 @@ def subject_figure(
     names = [subject_names.get(s, s) for s in totals["subject"]]
     fig = go.Figure(
         go.Bar(
-            x=totals["minutes"].round(0),
+            x=totals["minutes"].round(0).tolist(),
             y=names,
             orientation="h",
             marker_color=[PALETTE[i % len(PALETTE)] for i in range(len(names))],
@@ -117,16 +123,15 @@ def score_figure(
     for n, (subject, group) in enumerate(points.groupby("subject", sort=True)):
         fig.add_trace(
             go.Scatter(
-                x=group["day"],
-                y=(group["score"] * 100).round(0),
-                mode="markers+lines",
+                x=[str(d) for d in group["day"]],
+                y=(group["score"] * 100).round(0).tolist(),
+                mode="markers",
                 name=subject_names.get(str(subject), str(subject)),
-                marker={"size": 10, "color": PALETTE[n % len(PALETTE)]},
-                line={"width": 1},
+                marker={"size": 9, "color": PALETTE[n % len(PALETTE)], "opacity": 0.8},
             )
         )
     fig.update_yaxes(title=labels["score_axis"], range=[0, 105])
-    return _styled(fig, labels["score_title"])
+    return _styled(fig, labels["score_title"], height=380)
 
 
 def calendar_figure(days: pd.DataFrame, labels: Mapping[str, str]) -> go.Figure:
@@ -168,7 +173,8 @@ def _styled(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
         margin={"l": 60, "r": 16, "t": 48, "b": 40},
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
+        autosize=True,
         showlegend=len(fig.data) > 1,
-        legend={"orientation": "h"},
+        legend={"orientation": "h", "y": -0.2},
     )
     return fig

@@ -42,7 +42,7 @@ def learner_charts(rows: Sequence[LearningRow], first: date, last: date) -> list
         "subject_title": gettext("Time by subject"),
         "minutes_axis": gettext("minutes"),
         "minutes_unit": gettext(" min"),
-        "score_title": gettext("Scores over time"),
+        "score_title": gettext("Scores over time (average of each day)"),
         "score_axis": gettext("score (%)"),
         "calendar_title": gettext("My learning calendar"),
         "weekdays": gettext("Mon,Tue,Wed,Thu,Fri,Sat,Sun"),

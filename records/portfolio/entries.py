@@ -27,6 +27,7 @@ from records.identity.people import find_person, own_agent, person_agent_keys
 from records.keys import index_key
 from records.models import Attachment, StoredStatement
 from records.portfolio import vocabulary as v
+from records.portfolio.access import record_seen
 from records.portfolio.labels import categories
 from records.store import AttachmentPart, Writer, save_statements
 from records.xapi import agent_key, parse_statement
@@ -262,6 +263,8 @@ def log_for_class(
         data["context"]["registration"] = registration
         statements.append(parse_statement(data))
     save_statements(session, statements, _writer(org_id, service_url))
+    for pupil in chosen:
+        record_seen(session, viewer, pupil.id, "class.log")
     return len(statements)
 
 
@@ -304,6 +307,7 @@ def give_feedback(
         data["result"] = {"response": text}
     statement = parse_statement(data)
     save_statements(session, [statement], _writer(target.org_id, service_url))
+    record_seen(session, viewer, pupil.id, "portfolio.feedback")
     return str(data["id"])
 
 

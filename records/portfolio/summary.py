@@ -4,6 +4,7 @@ year of 10,000 records is one indexed query, not 10,000 statements decoded)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,7 @@ from records.models import StatementIndex, StoredStatement
 from records.portfolio import vocabulary as v
 from records.portfolio.access import Pupil
 from records.portfolio.entries import JST
-from records.portfolio.labels import minutes_of, score_of, subjects_of, timeline_kind
+from records.portfolio.labels import minutes_of, score_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +51,12 @@ def learning_rows(session: Session, pupil: Pupil, first: date, last: date) -> li
             StoredStatement.timestamp,
             StoredStatement.verb_id,
             full[("result", "duration")].as_string(),
-            full[("result", "score")].as_json(),
-            full[("context", "contextActivities", "category")].as_json(),
+            full[("result", "score", "scaled")].as_float(),
+            full[("result", "score", "raw")].as_float(),
+            full[("result", "score", "min")].as_float(),
+            full[("result", "score", "max")].as_float(),
+            # JSON text of the list on both databases (decoded below with orjson: fast)
+            full[("context", "contextActivities", "category")].as_string(),
         )
         .where(
             StoredStatement.seq.in_(
@@ -72,36 +77,81 @@ def learning_rows(session: Session, pupil: Pupil, first: date, last: date) -> li
     return [_row(*row) for row in session.execute(stmt)]
 
 
+# The same rules as records.portfolio.labels, on the few fields selected above: 10,000 rows
+# must not each build and walk a statement.
+_TEST_VERBS = frozenset(v.TEST_VERBS)
+_LESSON_VERBS = frozenset(v.LESSON_VERBS)
+_SIMPLE_DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
+
+
 def _row(
-    timestamp: datetime, verb_id: str, duration: str | None, score: Any, category: Any
+    timestamp: datetime,
+    verb_id: str,
+    duration: str | None,
+    scaled: float | None,
+    raw: float | None,
+    low: float | None,
+    high: float | None,
+    category_text: str | None,
 ) -> LearningRow:
-    score = _json(score)
-    category = _json(category)
-    shaped: dict[str, Any] = {"verb": {"id": verb_id}}
-    if duration is not None or score is not None:
-        shaped["result"] = {"duration": duration, "score": score}
-    if category is not None:
-        shaped["context"] = {"contextActivities": {"category": category}}
     at = timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=UTC)
-    subjects = subjects_of(shaped)
+    subject = None
+    mine = False
+    if category_text:
+        category = _decode(category_text)
+        for activity in category if isinstance(category, list) else [category]:
+            iri = activity.get("id") if isinstance(activity, dict) else None
+            if not isinstance(iri, str):
+                continue
+            if iri == v.ENTRY_CATEGORY:
+                mine = True
+            elif subject is None and iri.startswith(v.SUBJECT_PREFIX):
+                code = iri[len(v.SUBJECT_PREFIX) :]
+                subject = code if code in v.SUBJECTS else None
+    if mine:
+        kind = "mine"
+    elif verb_id in _TEST_VERBS:
+        kind = "test"
+    elif verb_id in _LESSON_VERBS:
+        kind = "lesson"
+    else:
+        kind = "device"
     return LearningRow(
         day=at.astimezone(JST).date(),
         at=at,
-        kind=timeline_kind(shaped),
-        subject=subjects[0] if subjects else None,
-        minutes=minutes_of(shaped),
-        score=score_of(shaped)[0],
+        kind=kind,
+        subject=subject,
+        minutes=_minutes(duration),
+        score=_score(scaled, raw, low, high),
     )
 
 
-def _json(value: Any) -> Any:
-    # SQLite hands back JSON text for as_json(); PostgreSQL hands back the decoded value.
-    if isinstance(value, str | bytes):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return None
-    return value
+def _minutes(duration: str | None) -> float | None:
+    if not duration:
+        return None
+    simple = _SIMPLE_DURATION.fullmatch(duration)
+    if simple and any(simple.groups()):
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in simple.groups())
+        return hours * 60 + minutes + seconds / 60
+    return minutes_of({"result": {"duration": duration}})
+
+
+def _score(
+    scaled: float | None, raw: float | None, low: float | None, high: float | None
+) -> float | None:
+    score = {
+        name: value
+        for name, value in (("scaled", scaled), ("raw", raw), ("min", low), ("max", high))
+        if value is not None
+    }
+    return score_of({"result": {"score": score}})[0] if score else None
+
+
+def _decode(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
 
 
 def streaks(days: Sequence[date], today: date) -> tuple[int, int]:

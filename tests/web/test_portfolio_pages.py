@@ -322,3 +322,75 @@ def test_plotly_is_served_locally_and_cached(client: FlaskClient) -> None:
         f"{BASE}/assets/plotly.min.js", headers={"If-None-Match": answer.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def _queries_for(app: Flask, client: FlaskClient, path: str) -> int:
+    from sqlalchemy import event
+
+    from app.db import get_engine
+
+    with app.app_context():
+        engine = get_engine()
+    count = 0
+
+    def _count(*_args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    event.listen(engine, "before_cursor_execute", _count)
+    try:
+        assert client.get(f"{BASE}{path}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", _count)
+    return count
+
+
+def test_pages_cost_the_same_number_of_queries_whatever_the_number_of_records(
+    db_app: Flask, sign_in: Callable[[str], FlaskClient], school: dict[str, Any]
+) -> None:
+    """No N+1: a page's SQL statements do not grow with the records, feedback and files on it."""
+    pupil = sign_in("P1")
+    teacher = sign_in("T1")
+    history = f"/portfolio/people/{school['ids']['P1']}/history"
+
+    def add(n: int) -> None:
+        for k in range(n):
+            _post_entry(
+                pupil,
+                kind="activity",
+                title=f"音読 {k}",
+                subject="japanese",
+                photo=(io.BytesIO(PNG), f"p{k}.png"),
+            )
+        for st in _statements(db_app)[-n:]:
+            token = form_token(teacher, f"/portfolio/people/{school['ids']['P1']}")
+            teacher.post(
+                f"{BASE}/portfolio/people/{school['ids']['P1']}/entries/{st['id']}/feedback",
+                data={"csrf_token": token, "text": "いいね"},
+            )
+
+    add(2)
+    few = (_queries_for(db_app, pupil, "/portfolio"), _queries_for(db_app, pupil, history))
+    add(8)
+    many = (_queries_for(db_app, pupil, "/portfolio"), _queries_for(db_app, pupil, history))
+    assert many == few
+    class_page = f"/classes/{school['classes']['4-1']}"
+    assert _queries_for(db_app, teacher, class_page) <= 12
+
+
+def test_editing_an_artifact_keeps_its_files(
+    db_app: Flask, sign_in: Callable[[str], FlaskClient]
+) -> None:
+    pupil = sign_in("P1")
+    _post_entry(pupil, kind="artifact", title="夏休みの絵", photo=(io.BytesIO(PNG), "e.png"))
+    [first] = _statements(db_app)
+    token = form_token(pupil, f"/portfolio/entries/{first['id']}/edit")
+    edited = pupil.post(
+        f"{BASE}/portfolio/entries/{first['id']}/edit",
+        data={"csrf_token": token, "kind": "artifact", "title": "夏休みの絵（かんせい）"},
+        content_type="multipart/form-data",
+    )
+    assert edited.status_code == 302
+    new = _statements(db_app)[-2]  # the replacement, then the voiding statement
+    assert new["object"]["definition"]["name"] == {"ja": "夏休みの絵（かんせい）"}
+    assert [a["sha2"] for a in new["attachments"]] == [a["sha2"] for a in first["attachments"]]
