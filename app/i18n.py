@@ -2,7 +2,7 @@
 
 The signed-in account's `locale` wins; before sign-in a `lang` cookie set by the language switch,
 then the browser's Accept-Language, then Japanese. Strings are marked with gettext in templates
-and views; the catalogs live in app/translations (see docs/TRANSLATING.md).
+and views; the catalogs live in app/translations (see app/translations/catalogs.py).
 """
 
 from __future__ import annotations

@@ -15,11 +15,9 @@ from app.web.common import locale
 from records.portfolio import vocabulary
 from records.portfolio.summary import LearningRow
 
-_CONFIG = {
-    "displaylogo": False,
-    "responsive": True,
-    "modeBarButtonsToRemove": ["lasso2d", "select2d"],
-}
+# No tool bar: its buttons would be keyboard stops inside a picture whose numbers are in the
+# table beside it; pupils read the chart by looking and hovering.
+_CONFIG = {"displayModeBar": False, "responsive": True}
 
 
 @dataclass(frozen=True, slots=True)
