@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine (see README.md):
-#   make run    install into .venv, migrate the embedded SQLite database, print a credential, serve
+#   make run    install into .venv, migrate the embedded SQLite database, seed the demo world
+#               (first run only), print a credential and the demo sign-ins, serve
 #   make test   install into .venv (with dev tools) and run the whole test suite
 VENV ?= .venv
 BIN = $(VENV)/bin
@@ -16,6 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/flask --app app demo seed
 	$(BIN)/flask --app app demo
 
 test: $(STAMP)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from app import auth, cli, db, errors, group_commit, i18n, queue, web
+from app import auth, cli, db, errors, group_commit, i18n, lti_views, queue, security, web
+from app import health as probes
+from app import observability as telemetry
 from app.api import bp as api_bp
 from app.csrf import csrf
 from app.xapi import bp as xapi_bp
@@ -25,6 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _settle_config(app)
 
     db.init_app(app)
+    telemetry.init_app(app)  # first: request ids exist for every later hook's log lines
+    probes.init_app(app)
     queue.init_app(app)
     group_commit.init_app(app)
     errors.init_app(app)
@@ -32,11 +37,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     i18n.init_app(app)
     web.init_app(app)
+    security.init_app(app)
     csrf.init_app(app)
     csrf.exempt(xapi_bp)  # HTTP Basic credentials, never sent by a browser on its own
+    csrf.exempt(lti_views.bp)  # the platform posts login and id_token; state + nonce protect them
     app.register_blueprint(xapi_bp, url_prefix="/xapi")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(web.bp)
+    lti_views.init_app(app)
+    app.register_blueprint(lti_views.bp, url_prefix="/lti")
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -63,5 +72,9 @@ def _settle_config(app: Flask) -> None:
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
         app.config["SECRET_KEY"] = key_file.read_text().strip()
+    if not app.config.get("AUDIT_KEY"):
+        # The access log's HMAC key; derived, so it is never stored beside the log itself.
+        digest = hmac.new(app.config["SECRET_KEY"].encode(), b"ashiato access log", "sha256")
+        app.config["AUDIT_KEY"] = digest.hexdigest()
     if not app.config.get("CREDENTIAL_HASH_KEY"):
         app.config["CREDENTIAL_HASH_KEY"] = app.config["SECRET_KEY"]

@@ -15,14 +15,19 @@ import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from gunicorn.app.base import BaseApplication
 from redis import Redis
 from rq import Worker
 
+from app import demo_seed
+from app.analytics_cli import analytics_cli
 from app.db import get_engine, new_session
+from app.lti_cli import lti_cli
 from app.queue import QUEUES, get_redis
 from app.roster_cli import roster_cli
+from app.transfer_cli import transfer_cli
+from app.trust_cli import audit_cli
 from app.urls import public_url
 from records.credentials import authenticate, create_credential, parse_scopes, revoke_credential
 from records.errors import RecordsError
@@ -186,12 +191,17 @@ def worker(queues: tuple[str, ...], burst: bool) -> None:
     Worker(list(queues or QUEUES), connection=redis).work(burst=burst)
 
 
-@click.command("demo")
+@click.group("demo", invoke_without_command=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def demo(host: str, port: int) -> None:
-    """Upgrade the database, ensure a demo school and device credential, print them, and serve."""
+@click.pass_context
+@with_appcontext
+def demo(ctx: click.Context, host: str, port: int) -> None:
+    """Upgrade the database, ensure a demo school and device credential, print them, and serve
+    (`demo seed`: generate the synthetic world of the board dashboard first)."""
     upgrade_database()
+    if ctx.invoked_subcommand is not None:
+        return
     hash_key = current_app.config["CREDENTIAL_HASH_KEY"].encode("utf-8")
     marker = Path(current_app.instance_path) / "demo_credential.json"
     database = current_app.config["DATABASE_URL"]
@@ -223,7 +233,11 @@ def demo(host: str, port: int) -> None:
         f"device credential (demo school, scope 'all'): {creds['key']}:{creds['secret']}\n\n"
         "try:\n"
         f"  curl -u {creds['key']}:{creds['secret']} -H 'X-Experience-API-Version: 1.0.3' "
-        f"-H 'Content-Type: application/json' -d {body} {url}statements\n"
+        f"-H 'Content-Type: application/json' -d {body} {url}statements\n\n"
+        f"e-portfolio and dashboards: http://{host}:{port}/ — after `make run` (or\n"
+        f"`flask --app app demo seed`) sign in as pupil@demo.example.jp, teacher@demo.example.jp,\n"
+        f"school-admin@demo.example.jp or analyst-13@demo.example.jp, password "
+        f"{demo_seed.DEMO_PASSWORD}\n"
     )
     get_engine().dispose()  # the server's worker opens its own connections
     EmbeddedServer(
@@ -271,7 +285,11 @@ def _or_fail(action: Callable[[], T]) -> T:
 
 
 def init_app(app: Flask) -> None:
-    for group in (db_cli, orgs_cli, credentials_cli, users_cli, tokens_cli, roster_cli):
+    for group in (db_cli, orgs_cli, credentials_cli, users_cli, tokens_cli, roster_cli, lti_cli):
         app.cli.add_command(group)
     app.cli.add_command(worker)
+    demo.add_command(demo_seed.seed)
+    app.cli.add_command(analytics_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(transfer_cli)
+    app.cli.add_command(audit_cli)

@@ -12,6 +12,8 @@ class Defaults:
     SECRET_KEY: str | None = None
     # Key of the HMAC that protects LRS credential secrets; defaults to SECRET_KEY.
     CREDENTIAL_HASH_KEY: str | None = None
+    # Key of the access log's hash chain (records.audit); defaults to one derived from SECRET_KEY.
+    AUDIT_KEY: str | None = None
     # Production refuses to start without SECRET_KEY and DATABASE_URL.
     PRODUCTION = False
     # The service's public base URL (homePage of our accounts); None = the request's host URL.
@@ -22,9 +24,17 @@ class Defaults:
     MAX_JSON_DEPTH = 64
     # Concurrent statement writes share one transaction (see app/group_commit.py).
     GROUP_COMMIT = True
+    # How long the group-commit writer waits for writes announced but still being parsed.
+    GROUP_COMMIT_WAIT_MS = 2.0
     # Most statements returned in one page of GET /xapi/statements.
     LRS_PAGE_SIZE = 100
+    # Sign-in lasts a school day at most; sensitive steps ask for the password again
+    # (app/web/reauth.py). No "remember me" cookie.
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    REMEMBER_COOKIE_DURATION = 0
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_AS_ASCII = False
+    # Days a built transfer package stays downloadable (issue 5).
+    TRANSFER_EXPORT_DAYS = 7

@@ -10,8 +10,13 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+import lti.models  # noqa: F401 - registers the LTI tables on the metadata
+import records.analytics_models
 import records.identity.models
-import records.models  # noqa: F401
+import records.models
+import records.portability.models
+import records.trust.models  # noqa: F401
+from records.audit import AUDIT_KEY
 from records.jsontext import dump_json
 
 _ENGINE = "ashiato.engine"
@@ -49,7 +54,9 @@ def make_engine(url: str) -> Engine:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions[_ENGINE] = engine
-    app.extensions[_FACTORY] = sessionmaker(bind=engine, expire_on_commit=False)
+    # Domain code that writes the access log finds the audit key on its session (records.audit).
+    info = {AUDIT_KEY: app.config["AUDIT_KEY"].encode("utf-8")}
+    app.extensions[_FACTORY] = sessionmaker(bind=engine, expire_on_commit=False, info=info)
     app.teardown_appcontext(_close_session)
 
 
@@ -64,6 +71,13 @@ def get_session() -> Session:
         g.db_session = current_app.extensions[_FACTORY]()
     session: Session = g.db_session
     return session
+
+
+def commit_request_session() -> None:
+    """Commit the request's session, if the request opened one (a cheap no-op otherwise)."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.commit()
 
 
 @contextmanager

@@ -7,7 +7,7 @@ Enqueued by dotted path with the job row's id only (app.queue.enqueue). Run by
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -69,3 +69,138 @@ def _progress(session: Session, job_id: str, latest: list[int]) -> Callable[[int
 def _fail(session: Session, job_id: str, message: str, result: dict[str, object]) -> None:
     jobs.set_status(session, job_id, "failed", error=message, result=result)
     session.commit()
+
+
+# --- regional analytics (issue 6) -------------------------------------------------------------
+
+
+def refresh_rollups(full: bool = False) -> None:
+    """Bring learning_days and school_weeks up to date (idempotent; run it every few minutes,
+    and with full=True after roster changes or nightly). Weeks of the current school year
+    without any activity get their rows too, so quiet schools keep their denominators; on the
+    first run of a day the current and previous weeks are recounted with the day that ended."""
+    from flask import current_app
+
+    from records.rollup_weeks import missing_weeks, refresh_school_weeks, schools_with_pupils
+    from records.rollups import DEFAULT_CAP_MINUTES, bump_version, last_run_day, roll_up
+    from records.school_calendar import JST, monday, school_year
+
+    cap = float(current_app.config.get("ANALYTICS_SESSION_CAP_MINUTES", DEFAULT_CAP_MINUTES))
+    today = datetime.now(JST).date()
+    with new_session() as session:
+        new_day = last_run_day(session) != today
+        # School days count once they are over: today's pupils are still learning.
+        yesterday = today - timedelta(days=1)
+        roll_up(session, cap_minutes=cap, full=full, until=yesterday)
+        first = today.replace(year=school_year(today), month=4, day=1)
+        keys = missing_weeks(session, first, today)
+        if new_day or full:
+            this_week = monday(today)
+            for school in schools_with_pupils(session):
+                keys |= {(school, this_week), (school, this_week - timedelta(days=7))}
+        if refresh_school_weeks(session, keys, yesterday):
+            bump_version(session)
+        session.commit()
+
+
+def run_disparity_report(job_id: str) -> None:
+    """Compute one disparity report (parameters on the job row) and cache it."""
+    from analytics.periods import parse_period
+    from analytics.reports import ReportError, ReportRequest, build_report
+    from records.analytics_cache import store_report
+    from records.rollups import rollup_version
+
+    with new_session() as session:
+        job = jobs.get_job(session, job_id)
+        if job.status == "finished":
+            return
+        params = dict(job.result.get("request", {}))
+        jobs.set_status(session, job_id, "running")
+        session.commit()
+        try:
+            request = ReportRequest(
+                indicator=str(params["indicator"]),
+                level=str(params["level"]),
+                period=parse_period(str(params["period"])),
+                region_code=str(params["region"]),
+                min_cell=int(params["min_cell"]),
+            )
+            version = rollup_version(session)
+            report = build_report(session, request)
+        except (ReportError, ValueError, KeyError) as exc:
+            session.rollback()
+            _fail(session, job_id, str(exc), {"request": params})
+            return
+        store_report(session, request.key, version, report)
+        jobs.set_status(session, job_id, "finished", result={"request": params, "key": request.key})
+        session.commit()
+
+
+# --- transfer packages (issue 5) --------------------------------------------------------------
+
+
+def run_transfer_export(export_id: str) -> None:
+    """Build, sign and store one pupil's transfer package (idempotent: a finished export is
+    left as it is; a failed or interrupted one is built again)."""
+    from flask import current_app
+
+    from records.portability.transfers import export_view_job, run_export
+
+    with new_session() as status_session, new_session() as session:
+        job_id = export_view_job(session, export_id)
+        if jobs.get_job(session, job_id).status == "finished":
+            return
+        jobs.set_status(status_session, job_id, "running")
+        status_session.commit()
+        latest = [0, 0]
+        try:
+            view = run_export(
+                session,
+                export_id,
+                current_app.config["SECRET_KEY"].encode("utf-8"),
+                public_url(),
+                _progress(status_session, job_id, latest),
+            )
+        except RecordsError as exc:
+            session.rollback()
+            _fail(session, job_id, exc.message, {"export": export_id})
+            return
+        jobs.set_progress(session, job_id, latest[0], latest[1])
+        jobs.set_status(
+            session, job_id, "finished", result={"export": export_id, "counts": view.counts}
+        )
+        session.commit()
+
+
+def run_transfer_import(job_id: str) -> None:
+    """Verify an uploaded transfer package and import it: all or nothing; a refused package
+    leaves nothing written and the reason on the job."""
+    from records.portability.transfers import discard_upload, run_import
+
+    with new_session() as status_session, new_session() as session:
+        job = jobs.get_job(session, job_id)
+        if job.status == "finished":
+            return
+        request = dict(job.result.get("request") or {})
+        jobs.set_status(status_session, job_id, "running")
+        status_session.commit()
+        latest = [0, 0]
+        try:
+            receipt = run_import(
+                session,
+                job_id,
+                public_url(),
+                datetime.now(UTC).date(),
+                _progress(status_session, job_id, latest),
+            )
+        except RecordsError as exc:
+            session.rollback()
+            discard_upload(session, job_id)
+            _fail(session, job_id, exc.message, {"request": request})
+            return
+        discard_upload(session, job_id)
+        jobs.set_progress(session, job_id, latest[0], latest[1])
+        jobs.set_status(
+            session, job_id, "finished", result={"request": request, "receipt": receipt.as_dict()}
+        )
+        session.commit()

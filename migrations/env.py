@@ -7,8 +7,12 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
+import lti.models  # noqa: F401 - registers the LTI tables on the metadata
+import records.analytics_models
 import records.identity.models
-import records.models  # noqa: F401
+import records.models
+import records.portability.models
+import records.trust.models  # noqa: F401
 from records.db import Base
 
 config = context.config

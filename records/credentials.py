@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -46,8 +47,10 @@ _BY_KEY = (
     .join(Organisation, Organisation.id == Credential.org_id)
     .where(Credential.key == bindparam("key"))
 )
+_REVOKED_AT = select(Credential.revoked_at).where(Credential.id == bindparam("id"))
 # How stale last_used_at may get before a request refreshes it (saves a write per request).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+_REVOKED = "this credential was revoked; ask your school admin for a new one"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,38 @@ class CredentialInfo:
 class NewCredential:
     info: CredentialInfo
     secret: str  # shown once, never stored
+
+
+class RecentCredentials:
+    """Credentials this process authenticated lately, by key: lets statement writes skip the
+    credential query (and its transaction) on every request.
+
+    An entry proves only that the key and secret were right a moment ago. Callers that use it
+    must check revocation where it counts: the statement writer does, in its own transaction
+    (`check_active`, via records.store), so a revoked credential still writes nothing. Entries
+    live for LAST_USED_RESOLUTION, after which the full check runs again and refreshes
+    last_used_at. Thread-safe for its use (single dict operations under the GIL).
+    """
+
+    def __init__(self, ttl: timedelta = LAST_USED_RESOLUTION, max_entries: int = 10_000) -> None:
+        self._ttl = ttl.total_seconds()
+        self._max_entries = max_entries
+        self._entries: dict[str, tuple[str, float, CredentialInfo]] = {}
+
+    def get(self, key: str, secret_hash: str) -> CredentialInfo | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        expected, expires, info = entry
+        if time.monotonic() >= expires or not hmac.compare_digest(expected, secret_hash):
+            return None
+        return info
+
+    def remember(self, info: CredentialInfo, secret_hash: str) -> None:
+        if len(self._entries) >= self._max_entries:
+            self._entries.clear()  # rare (that many devices in one process): start afresh
+        fresh = replace(info, touched=False)  # its use is committed already
+        self._entries[info.key] = (secret_hash, time.monotonic() + self._ttl, fresh)
 
 
 def hash_secret(secret: str, hash_key: bytes) -> str:
@@ -119,9 +154,7 @@ def authenticate(session: Session, key: str, secret: str, hash_key: bytes) -> Cr
     if not hmac.compare_digest(expected, hash_secret(secret, hash_key)) or found is None:
         raise AuthenticationError("unknown key or wrong secret")
     if found.revoked_at is not None:
-        raise AuthenticationError(
-            "this credential was revoked; ask your school admin for a new one"
-        )
+        raise AuthenticationError(_REVOKED)
     now = datetime.now(UTC)
     last = found.last_used_at
     touched = last is None or _aware(last) < now - LAST_USED_RESOLUTION
@@ -138,6 +171,16 @@ def authenticate(session: Session, key: str, secret: str, hash_key: bytes) -> Cr
         frozenset(found.scopes.split()),
         touched,
     )
+
+
+def check_active(session: Session, credential_id: int) -> None:
+    """AuthenticationError unless the credential exists and is not revoked. Writers call it in
+    their own transaction, so that a revocation committed before the write refuses it."""
+    found = session.connection().execute(_REVOKED_AT, {"id": credential_id}).first()
+    if found is None:
+        raise AuthenticationError("unknown key or wrong secret")
+    if found.revoked_at is not None:
+        raise AuthenticationError(_REVOKED)
 
 
 def revoke_credential(session: Session, key: str) -> None:

@@ -24,7 +24,9 @@ from records.codes import (
 from records.errors import BadRequestError, NotFoundError
 from records.models import Organisation
 
-KINDS = ("nation", "prefecture", "municipality", "school", "other")
+# "provider": a company outside the school system (a learning service); it reads pupils'
+# records only with their consent (records.trust.lrs_reads). "other": anything unclassified.
+KINDS = ("nation", "prefecture", "municipality", "school", "provider", "other")
 # Which kinds of parent each kind may have (any kind may also be a root).
 PARENT_KINDS: dict[str, tuple[str, ...]] = {
     "nation": (),
@@ -32,6 +34,7 @@ PARENT_KINDS: dict[str, tuple[str, ...]] = {
     "municipality": ("prefecture",),
     "school": ("municipality", "prefecture", "nation", "other"),
     "other": ("nation", "prefecture", "municipality", "other"),
+    "provider": (),
 }
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -57,7 +60,7 @@ def canonical_code(kind: str, code: str) -> str:
         if code.strip().upper() != "JP":
             raise BadRequestError("the nation's code is JP")
         return "JP"
-    if kind == "other":
+    if kind in ("other", "provider"):
         if not _CODE.match(code):
             raise BadRequestError(
                 f"organisation code {code!r} must be 1-64 letters, digits, '.', '_' or '-'"

@@ -12,14 +12,15 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from records.clock import take_stored_time
+from records.credentials import check_active
 from records.errors import BadRequestError, InvalidStatementError, StatementConflictError
 from records.keys import index_key
 from records.models import Activity, Attachment, StatementIndex, StoredStatement
@@ -27,6 +28,45 @@ from records.xapi import Statement, agent_key, parse_timestamp, verify_signature
 from records.xapi.comparison import same_statement
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
+
+# The statements of the write path, built once: building and cache-keying a statement costs
+# more Python time than executing it (a single-statement write runs about six of them).
+_STATEMENTS = cast(Table, StoredStatement.__table__)
+_INDEX = cast(Table, StatementIndex.__table__)
+_ACTIVITIES = cast(Table, Activity.__table__)
+
+
+def _insert_new_statements(insert_for: Any) -> Any:
+    """INSERT that skips ids stored meanwhile (the unique key decides, without an error)."""
+    return (
+        insert_for(_STATEMENTS)
+        .on_conflict_do_nothing(index_elements=["org_id", "statement_id"])
+        .returning(_STATEMENTS.c.statement_id, _STATEMENTS.c.seq)
+    )
+
+
+_INSERT_NEW = {
+    "postgresql": _insert_new_statements(pg_insert),
+    "sqlite": _insert_new_statements(sqlite_insert),
+}
+_INSERT_INDEX = insert(_INDEX)
+# PostgreSQL gets the index rows as three arrays: one short statement whatever the number of
+# rows, so psycopg converts its text once and the server plans it once (a multi-row VALUES list
+# is a new, long text for every group of statements).
+_INSERT_INDEX_ARRAYS = text(
+    "INSERT INTO statement_index (org_id, seq, kind, key, stored) "
+    "SELECT :org_id, term.seq, term.kind, term.key, :stored "
+    "FROM unnest(CAST(:seqs AS BIGINT[]), CAST(:kinds AS VARCHAR[]), CAST(:keys AS VARCHAR[])) "
+    "AS term(seq, kind, key)"
+)
+_REFERRERS = select(_STATEMENTS.c.seq, _STATEMENTS.c.ref_id, _STATEMENTS.c.is_voiding).where(
+    _STATEMENTS.c.org_id == bindparam("org_id"),
+    _STATEMENTS.c.ref_id.in_(bindparam("ids", expanding=True)),
+)
+_KNOWN_ACTIVITIES = select(_ACTIVITIES.c.key, _ACTIVITIES.c.definition).where(
+    _ACTIVITIES.c.org_id == bindparam("org_id"),
+    _ACTIVITIES.c.key.in_(bindparam("keys", expanding=True)),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +108,13 @@ def save_statements(
     fresh = list(range(len(ids)))
     _check_voiding(session, writer.org_id, [statements[i] for i in fresh])
     stored = take_stored_time(session)
+    if writer.credential_id is not None:
+        # In the writing transaction: a revocation committed before it refuses the write, even
+        # where the request was let in by a cached authentication (app/lrs_auth.py).
+        check_active(session, writer.credential_id)
     rows = [_row(statements[i], ids[i], stored, writer) for i in fresh]
     conn = session.connection()
-    inserted = dict(
-        conn.execute(
-            _insert_new(conn.dialect.name).returning(
-                StoredStatement.statement_id, StoredStatement.seq
-            ),
-            rows,
-        ).all()
-    )
+    inserted = dict(conn.execute(_INSERT_NEW[conn.dialect.name], rows).all())
     if len(inserted) < len(rows):
         # Some ids were stored already (a client retrying, perhaps in parallel): the same
         # content is a no-op, other content a conflict (and nothing of this batch is
@@ -89,17 +126,13 @@ def save_statements(
             return ids
     written = [(inserted[ids[i]], statements[i]) for i in fresh]
     authority_key = agent_key(writer.authority)
-    index_rows: list[dict[str, Any]] = []
+    index_rows: list[tuple[int, str, str]] = []
     for seq, st in written:
         terms = index_terms(st)
         if authority_key:
             terms.add(("A", index_key(authority_key)))
-        index_rows.extend(
-            {"org_id": writer.org_id, "seq": seq, "kind": kind, "key": key, "stored": stored}
-            for kind, key in terms
-        )
-    if index_rows:
-        conn.execute(insert(StatementIndex), index_rows)
+        index_rows.extend((seq, kind, key) for kind, key in terms)
+    _insert_index_rows(conn, writer.org_id, stored, index_rows)
     _link_and_void(session, writer.org_id, written, [ids[i] for i in fresh])
     _store_parts(session, writer.org_id, parts)
     if writer.may_define:
@@ -107,14 +140,26 @@ def save_statements(
     return ids
 
 
-def _insert_new(dialect: str) -> Any:
-    """INSERT that skips ids stored meanwhile (the unique key decides, without an error)."""
-    if dialect == "postgresql":
-        return pg_insert(StoredStatement).on_conflict_do_nothing(
-            index_elements=["org_id", "statement_id"]
-        )
-    return sqlite_insert(StoredStatement).on_conflict_do_nothing(
-        index_elements=["org_id", "statement_id"]
+def _insert_index_rows(
+    conn: Connection, org_id: int, stored: datetime, rows: Sequence[tuple[int, str, str]]
+) -> None:
+    """Index rows (seq, kind, key) of statements stored at `stored`."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        columns = {
+            "seqs": [seq for seq, _, _ in rows],  # lists: psycopg sends them as arrays
+            "kinds": [kind for _, kind, _ in rows],
+            "keys": [key for _, _, key in rows],
+        }
+        conn.execute(_INSERT_INDEX_ARRAYS, {"org_id": org_id, "stored": stored, **columns})
+        return
+    conn.execute(
+        _INSERT_INDEX,
+        [
+            {"org_id": org_id, "seq": seq, "kind": kind, "key": key, "stored": stored}
+            for seq, kind, key in rows
+        ],
     )
 
 
@@ -284,9 +329,7 @@ def _link_and_void(
     voided: set[str] = {st.voided_id for _, st in written if st.voided_id}
     for chunk in _chunks(new_ids, 500):
         for seq, ref, is_voiding in session.connection().execute(
-            select(StoredStatement.seq, StoredStatement.ref_id, StoredStatement.is_voiding).where(
-                StoredStatement.org_id == org_id, StoredStatement.ref_id.in_(chunk)
-            )
+            _REFERRERS, {"org_id": org_id, "ids": chunk}
         ):
             if ref is None:  # not possible: ref_id IN (...) matched
                 continue
@@ -427,11 +470,7 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
         return
     existing: dict[str, dict[str, Any]] = dict(
         session.connection()
-        .execute(
-            select(Activity.key, Activity.definition).where(
-                Activity.org_id == org_id, Activity.key.in_(list(latest))
-            )
-        )
+        .execute(_KNOWN_ACTIVITIES, {"org_id": org_id, "keys": list(latest)})
         .all()
     )
     new_rows = []

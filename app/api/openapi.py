@@ -9,6 +9,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from app.api import schemas
+from app.api.analytics_spec import add_analytics_paths
+from app.api.transfer_spec import add_transfer_paths
 
 _ERRORS = {
     "400": {
@@ -166,5 +168,7 @@ def openapi_document() -> dict[str, Any]:
             }
         },
     )
+    add_analytics_paths(spec, _ERRORS)
+    add_transfer_paths(spec, _ERRORS)
     document: dict[str, Any] = spec.to_dict()
     return document

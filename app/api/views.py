@@ -20,6 +20,7 @@ from app.auth import current_account, signed_in_via_token
 from app.csrf import csrf
 from app.db import get_session
 from app.queue import enqueue
+from app.urls import public_url
 from records.errors import AuthenticationError, BadRequestError
 from records.identity import directory, rosters
 from records.identity.accounts import AccountInfo
@@ -164,7 +165,7 @@ def roster_import() -> ResponseReturnValue:
     if not data:
         raise BadRequestError("send the OneRoster zip as the body or as the form field 'file'")
     session = get_session()
-    org_id = rosters.check_import_allowed(session, viewer, data)
+    org_id = rosters.check_import_allowed(session, viewer, data, public_url(), _today())
     job_id = create_job(
         session,
         "roster_import",

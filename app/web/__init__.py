@@ -13,14 +13,24 @@ from flask import Flask
 from flask_babel import format_datetime
 
 from app.auth import current_account
+from app.web.admin import bp as admin_bp
+from app.web.boards import bp as boards_bp
 from app.web.classes import bp as classes_bp
 from app.web.common import locale, menu
 from app.web.errors import error_page
 from app.web.portfolio import bp as portfolio_bp
+from app.web.reauth import bp as reauth_bp
+from app.web.shared import bp as shared_bp
+from app.web.trust import bp as trust_bp
 from app.web.views import bp
 
 bp.register_blueprint(portfolio_bp, url_prefix="/portfolio")
 bp.register_blueprint(classes_bp, url_prefix="/classes")
+bp.register_blueprint(trust_bp, url_prefix="/trust")
+bp.register_blueprint(shared_bp, url_prefix="/share")
+bp.register_blueprint(reauth_bp, url_prefix="/confirm-password")
+bp.register_blueprint(admin_bp, url_prefix="/admin")
+bp.register_blueprint(boards_bp, url_prefix="/boards")
 
 
 def init_app(app: Flask) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -34,7 +34,10 @@ def error_page(status: int, message: str) -> ResponseReturnValue:
         ),
         413: (
             gettext("The file is too large"),
-            gettext("Please choose a smaller photo or file (up to 10 MB)."),
+            gettext(
+                "Please choose a smaller photo or file (up to %(mb)s MB in all).",
+                mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+            ),
         ),
         429: (
             gettext("Too many tries"),

@@ -136,7 +136,9 @@ def new_entry() -> ResponseReturnValue:
     own_portfolio(session, viewer(), today(), "portfolio.new_entry")  # pupils only
     if request.method == "GET":
         session.commit()
-        return _entry_form(entries.EntryInput(kind=kind, title="", language=locale()), [])
+        # A link placed in an LMS (LTI deep linking) may name the unit to reflect on.
+        title = request.args.get("unit", "")[: entries.MAX_TITLE]
+        return _entry_form(entries.EntryInput(kind=kind, title=title, language=locale()), [])
     entry, problems = entry_from_form(request.form, request.files, locale())
     problems += entries.check_entry(entry, today())
     if problems:

@@ -4,10 +4,18 @@ each account to its own pages, and the language switch."""
 from __future__ import annotations
 
 from functools import cache
-from urllib.parse import urlsplit
 
 import plotly
-from flask import Blueprint, Response, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as browser_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import login_required, login_user, logout_user
@@ -16,7 +24,8 @@ from plotly.offline import get_plotlyjs
 from app.auth import SignedIn, current_account
 from app.db import get_session
 from app.i18n import COOKIE, LOCALES
-from app.web.common import menu
+from app.web.common import local_path, menu
+from app.web.reauth import mark_authenticated
 from records.errors import AuthenticationError
 from records.identity import accounts
 
@@ -36,8 +45,9 @@ def home() -> ResponseReturnValue:
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> ResponseReturnValue:
+    next_page = local_path(request.values.get("next", "")) if request.values.get("next") else ""
     if request.method == "GET":
-        return render_template("sign_in.html", error=None, email="")
+        return render_template("sign_in.html", error=None, email="", next_page=next_page)
     email = request.form.get("email", "")
     session = get_session()
     try:
@@ -47,14 +57,16 @@ def sign_in() -> ResponseReturnValue:
     except accounts.TooManyAttemptsError:
         session.commit()  # the throttling event is kept
         message = gettext("Too many failed tries. Wait 15 minutes or ask your school admin.")
-        return render_template("sign_in.html", error=message, email=email), 429
+        return render_template("sign_in.html", error=message, email=email, next_page=next_page), 429
     except AuthenticationError:
         session.commit()  # the failed attempt is kept: it counts towards throttling
         message = gettext("The e-mail address or the password is not right.")
-        return render_template("sign_in.html", error=message, email=email), 401
+        return render_template("sign_in.html", error=message, email=email, next_page=next_page), 401
     session.commit()
     login_user(SignedIn(account))
-    return redirect(url_for("web.home"))
+    browser_session.permanent = True  # ends after PERMANENT_SESSION_LIFETIME (zero trust)
+    mark_authenticated()
+    return redirect(next_page or url_for("web.home"))
 
 
 @bp.post("/sign-out")
@@ -80,7 +92,7 @@ def language() -> ResponseReturnValue:
     if account is not None:
         accounts.set_locale(get_session(), account.id, chosen)
         get_session().commit()
-    response = make_response(redirect(_local(request.form.get("next", ""))))
+    response = make_response(redirect(local_path(request.form.get("next", ""))))
     response.set_cookie(
         COOKIE, chosen, max_age=365 * 24 * 3600, secure=True, httponly=True, samesite="Lax"
     )
@@ -101,11 +113,3 @@ def plotly_js() -> ResponseReturnValue:
 def _plotly_source() -> str:
     source: str = get_plotlyjs()
     return source
-
-
-def _local(target: str) -> str:
-    """Only a path on this site: never redirect somewhere else (open redirect)."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.home")
-    return target

@@ -48,7 +48,12 @@ def _prepare() -> ResponseReturnValue | None:
         raise BadRequestError(
             f"X-Experience-API-Version {version!r} is not supported; use {VERSION}"
         )
-    g.credential = credential_from_header(xreq.headers.get("Authorization"))
+    # Statement writes check revocation in their own transaction (records.store), so they may
+    # take a recently authenticated credential from memory.
+    writes_statements = request.endpoint == "xapi.statements" and xreq.method in {"POST", "PUT"}
+    g.credential = credential_from_header(
+        xreq.headers.get("Authorization"), revocation_checked_later=writes_statements
+    )
     return None
 
 
@@ -57,9 +62,13 @@ def _headers(response: Response) -> Response:
     # App-wide so that answers for unknown /xapi paths (404, 405) carry the headers too.
     if not request.path.startswith(f"{request.script_root}/xapi"):
         return response
-    response.headers["X-Experience-API-Version"] = VERSION
-    for name, value in _CORS_HEADERS.items():
-        response.headers.setdefault(name, value)
+    headers = response.headers
+    headers["X-Experience-API-Version"] = VERSION
+    # One pass over the headers instead of a lookup per CORS header (this runs on every call).
+    present = {name.lower() for name in headers.keys()}  # noqa: SIM118 - Headers iterates pairs
+    headers.extend(
+        (name, value) for name, value in _CORS_HEADERS.items() if name.lower() not in present
+    )
     return response
 
 

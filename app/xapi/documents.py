@@ -14,6 +14,7 @@ from app.xapi.request import XapiRequest, parse_json
 from records import documents
 from records.errors import BadRequestError
 from records.jsontext import dump_json
+from records.trust.lrs_reads import agent_document_read
 from records.xapi import is_iri, parse_agent, parse_timestamp, parse_uuid
 
 _PARAMS: dict[documents.Kind, dict[str, set[str]]] = {
@@ -63,6 +64,10 @@ def _document_resource(kind: documents.Kind) -> ResponseReturnValue:
         if_match=xreq.headers.get("If-Match"), if_none_match=xreq.headers.get("If-None-Match")
     )
     if reading:
+        if scope.agent is not None and agent_document_read(
+            session, credential.id, org_id, scope.agent, f"xapi.{kind}"
+        ):
+            session.commit()  # the access-log row: who read this pupil's documents
         if doc_id is None:
             ids = documents.list_document_ids(session, org_id, scope, since)
             return Response(dump_json(ids), status=200, mimetype="application/json")

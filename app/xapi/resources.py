@@ -12,6 +12,7 @@ from records.errors import BadRequestError
 from records.identity.people import xapi_person
 from records.jsontext import dump_json
 from records.query import get_activity
+from records.trust.lrs_reads import agent_document_read
 from records.xapi import is_iri, parse_agent
 
 _READ_SCOPES = ("statements/read", "statements/read/mine", "all/read", "state", "profile")
@@ -48,11 +49,11 @@ def agents() -> ResponseReturnValue:
     agent = parse_agent(parse_json(raw.encode("utf-8"), 16, "the agent parameter"))
     if agent.get("objectType") == "Group":
         raise BadRequestError("GET /agents takes an Agent, not a Group")
-    return Response(
-        dump_json(xapi_person(get_session(), agent, credential.org_id)),
-        status=200,
-        mimetype="application/json",
-    )
+    session = get_session()
+    person = xapi_person(session, agent, credential.org_id)
+    if agent_document_read(session, credential.id, credential.org_id, agent, "xapi.agents"):
+        session.commit()  # the access-log row: who read this person's identifiers
+    return Response(dump_json(person), status=200, mimetype="application/json")
 
 
 def _only(xreq: XapiRequest, allowed: set[str]) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.http import http_date
 
 from app import group_commit
-from app.db import get_session
+from app.db import commit_request_session, get_session
 from app.lrs_auth import authority_of
 from app.xapi.blueprint import bp, require_scope
 from app.xapi.request import XapiRequest, parse_json, split_multipart
@@ -23,6 +23,7 @@ from records.credentials import CredentialInfo
 from records.errors import BadRequestError
 from records.jsontext import dump_json
 from records.store import AttachmentPart, Writer, format_stored
+from records.trust.lrs_reads import statements_read
 from records.xapi import (
     agent_key,
     format_statement,
@@ -90,13 +91,14 @@ def _put(xreq: XapiRequest) -> ResponseReturnValue:
     if raw_id is None:
         raise BadRequestError("PUT /statements needs the statementId parameter")
     statement_id = parse_uuid(raw_id, "statementId")
-    body, parts = _body(xreq)
-    raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
-    if not isinstance(raw, dict):
-        raise BadRequestError("PUT /statements takes one statement (a JSON object)")
-    statement = parse_statement(raw)
-    get_session().commit()  # end the request's own transaction before the write
-    group_commit.save(_writer(credential), [statement], parts, forced_id=statement_id)
+    with group_commit.expect_write() as write:
+        body, parts = _body(xreq)
+        raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
+        if not isinstance(raw, dict):
+            raise BadRequestError("PUT /statements takes one statement (a JSON object)")
+        statement = parse_statement(raw)
+        commit_request_session()  # end the request's own transaction before the write
+        write.save(_writer(credential), [statement], parts, forced_id=statement_id)
     return Response(status=204)
 
 
@@ -104,11 +106,12 @@ def _post(xreq: XapiRequest) -> ResponseReturnValue:
     credential = require_scope("statements/write")
     if xreq.args:
         raise BadRequestError(f"unexpected parameter(s) for POST: {', '.join(sorted(xreq.args))}")
-    body, parts = _body(xreq)
-    raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
-    statements = parse_statements(raw)
-    get_session().commit()  # end the request's own transaction before the write
-    ids = group_commit.save(_writer(credential), statements, parts)
+    with group_commit.expect_write() as write:
+        body, parts = _body(xreq)
+        raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
+        statements = parse_statements(raw)
+        commit_request_session()  # end the request's own transaction before the write
+        ids = write.save(_writer(credential), statements, parts)
     return Response(dump_json(ids), status=200, mimetype="application/json")
 
 
@@ -163,6 +166,8 @@ def _get(xreq: XapiRequest) -> ResponseReturnValue:
         full, stored = statement_query.get_statement(
             session, reader, wanted, voided=voided_id is not None
         )
+        if statements_read(session, credential.id, credential.org_id, [full]):
+            session.commit()  # the access-log rows: who read which pupil's records
         result: Any = format_statement(full, fmt, languages)
         response = _respond(session, credential.org_id, result, [full], with_attachments)
         response.headers["Last-Modified"] = http_date(stored)
@@ -177,13 +182,15 @@ def _get(xreq: XapiRequest) -> ResponseReturnValue:
         session, reader, query, current_app.config["LRS_PAGE_SIZE"]
     )
     more = _more_url(page.more, fmt, with_attachments) if page.more else ""
+    statements = page.statements
+    if statements_read(session, credential.id, credential.org_id, statements):
+        session.commit()  # the access-log rows: who read which pupils' records
     if fmt == "exact" and not with_attachments:
         # The stored texts as they are: no parsing and re-encoding of every statement.
         body = b'{"statements":[' + ",".join(page.texts).encode("utf-8")
         body += b'],"more":' + dump_json(more) + b"}"
         response = Response(body, status=200, mimetype="application/json")
     else:
-        statements = page.statements
         result = {
             "statements": [format_statement(st, fmt, languages) for st in statements],
             "more": more,

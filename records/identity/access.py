@@ -5,6 +5,7 @@
   term); access ends the day an enrollment ends;
 - school admin: people with a current enrollment or membership in their school;
 - board analyst: aggregates of their region only, never a person;
+- guardian: the access log and consents of the pupils they are guardian of (not the portfolio);
 - system admin: everyone (and, like everyone, every read is logged).
 """
 
@@ -21,6 +22,7 @@ from records.identity.models import (
     AcademicSession,
     ClassTerm,
     Enrollment,
+    Guardianship,
     OrgMembership,
     Person,
     SchoolClass,
@@ -117,3 +119,68 @@ def _members_of(org_ids: set[int], today: date) -> Select[Any]:
         or_(OrgMembership.end_date.is_(None), OrgMembership.end_date >= today),
     )
     return select(Person.id).where(or_(Person.id.in_(by_enrollment), Person.id.in_(by_membership)))
+
+
+def school_members(org_id: int, today: date) -> Select[Any]:
+    """Ids of the people with a current enrollment or membership in this organisation (whom
+    its school admins may read)."""
+    return _members_of({org_id}, today)
+
+
+def current_enrollment(enrollment: type[Enrollment] | Any, today: date) -> Any:
+    """The condition that an enrollment is current today (active, and today within its dates)."""
+    return _current(enrollment, today)
+
+
+def analysis_regions(viewer: AccountInfo) -> set[int] | None:
+    """Organisations whose regions (each one's subtree) `viewer` may see aggregates of: None
+    for a system admin (the whole nation); the organisations of board-analyst grants (a
+    prefecture or a municipality); otherwise none. Aggregates only: never a person."""
+    if viewer.has_role("system_admin"):
+        return None
+    return viewer.orgs_for("board_analyst")
+
+
+def wards_of(session: Session, viewer: AccountInfo, today: date) -> set[int]:
+    """The pupils this account is a guardian of today."""
+    if viewer.person_id is None or not viewer.has_role("guardian"):
+        return set()
+    return set(
+        session.scalars(
+            select(Guardianship.pupil_person_id).where(
+                Guardianship.guardian_person_id == viewer.person_id,
+                or_(Guardianship.begin_date.is_(None), Guardianship.begin_date <= today),
+                or_(Guardianship.end_date.is_(None), Guardianship.end_date >= today),
+            )
+        )
+    )
+
+
+def may_manage_privacy(session: Session, viewer: AccountInfo, person_id: int, today: date) -> bool:
+    """Who may see a pupil's access log and give or revoke their consents: the pupil, a
+    guardian of theirs, and (to see the log) their school's admins and system admins."""
+    if viewer.person_id == person_id and viewer.has_role("pupil"):
+        return True
+    return person_id in wards_of(session, viewer, today)
+
+
+def may_read_access_log(session: Session, viewer: AccountInfo, person_id: int, today: date) -> bool:
+    if may_manage_privacy(session, viewer, person_id, today):
+        return True
+    if viewer.has_role("system_admin"):
+        return True
+    admin_orgs = viewer.orgs_for("school_admin")
+    if not admin_orgs:
+        return False
+    members = _members_of(admin_orgs, today).where(Person.id == person_id)
+    return session.scalar(select(exists(members))) is True
+
+
+def administered_people(viewer: AccountInfo, today: date) -> Select[Any]:
+    """Ids of the people of the schools this account administers (for the school's log)."""
+    if viewer.has_role("system_admin"):
+        return select(Person.id)
+    admin_orgs = viewer.orgs_for("school_admin")
+    if not admin_orgs:
+        return select(Person.id).where(Person.id.is_(None))
+    return _members_of(admin_orgs, today)

@@ -21,7 +21,7 @@ from records.errors import AuthenticationError, BadRequestError, NotFoundError, 
 from records.identity.models import Account, ApiToken, RoleGrant, SecurityEvent
 from records.models import Organisation
 
-ROLES = frozenset({"pupil", "teacher", "school_admin", "board_analyst", "system_admin"})
+ROLES = frozenset({"pupil", "guardian", "teacher", "school_admin", "board_analyst", "system_admin"})
 MIN_PASSWORD_LENGTH = 10
 # Sign-in throttling: this many failures for one login name or one address in the window...
 MAX_FAILURES = 5

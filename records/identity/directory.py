@@ -3,18 +3,25 @@ read of a person's data recorded in the access log in the same transaction."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records.audit import Accessor, record_access
-from records.errors import ForbiddenError, NotFoundError
-from records.identity.access import can_read_person, readable_classes, readable_people
+from records.audit import Accessor, record_access, record_accesses
+from records.errors import BadRequestError, ForbiddenError, NotFoundError
+from records.identity.access import (
+    can_read_person,
+    current_enrollment,
+    readable_classes,
+    readable_people,
+    school_members,
+)
 from records.identity.accounts import AccountInfo
+from records.identity.administration import School, administered_school
 from records.identity.models import Enrollment, Person, SchoolClass
-from records.identity.people import find_person, person_agent_keys
+from records.identity.people import PERSON_KINDS, find_person, person_agent_keys
 from records.query import Reader, StatementPage, StatementQuery, find_statements
 
 
@@ -51,8 +58,11 @@ def list_people(
         )
     people = list(session.scalars(stmt.order_by(Person.id).limit(limit)))
     accessor = Accessor(account_id=viewer.id)
-    for person in people:
-        record_access(session, accessor, person.id, "people.list", purpose_of(viewer, person.id))
+    record_accesses(
+        session,
+        accessor,
+        [(person.id, "people.list", purpose_of(viewer, person.id), 1) for person in people],
+    )
     return people
 
 
@@ -117,3 +127,115 @@ def _class_readable(session: Session, viewer: AccountInfo, class_id: int, today:
 
 def _with_keys(query: StatementQuery, keys: tuple[str, ...]) -> StatementQuery:
     return replace(query, person_keys=keys, agent_key=None)
+
+
+# --- a school's people and classes, for its admins ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolPeople:
+    school: School
+    people: list[Person]
+    class_title: str  # of the class the list is limited to, or ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClassSize:
+    id: int
+    title: str
+    code: str
+    class_type: str
+    grades: str
+    active: bool
+    pupils: int  # current student enrollments
+    teachers: int  # current teacher enrollments
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolClasses:
+    school: School
+    classes: list[ClassSize]
+
+
+def list_school_people(
+    session: Session,
+    viewer: AccountInfo,
+    school_code: str,
+    today: date,
+    *,
+    kind: str | None = None,
+    class_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> SchoolPeople:
+    """The school's current people (enrolled or members today) that `viewer` may read, by id,
+    `limit` at a time after `after_id`; optionally one kind, or one class of the school. Every
+    person listed is recorded in the access log."""
+    school = administered_school(session, viewer, school_code)
+    if kind is not None and kind not in PERSON_KINDS:
+        raise BadRequestError(f"kind {kind!r} is not one of {', '.join(sorted(PERSON_KINDS))}")
+    stmt = select(Person).where(
+        Person.id.in_(readable_people(viewer, today)),
+        Person.id.in_(school_members(school.id, today)),
+        Person.id > after_id,
+    )
+    if kind is not None:
+        stmt = stmt.where(Person.kind == kind)
+    class_title = ""
+    if class_id is not None:
+        klass = session.get(SchoolClass, class_id)
+        if klass is None or klass.org_id != school.id:
+            raise NotFoundError(f"{school.code} has no class {class_id}")
+        class_title = klass.title
+        stmt = stmt.where(
+            Person.id.in_(
+                select(Enrollment.person_id).where(
+                    Enrollment.class_id == class_id, current_enrollment(Enrollment, today)
+                )
+            )
+        )
+    people = list(session.scalars(stmt.order_by(Person.id).limit(limit)))
+    accessor = Accessor(account_id=viewer.id)
+    record_accesses(
+        session,
+        accessor,
+        [(person.id, "people.list", purpose_of(viewer, person.id), 1) for person in people],
+    )
+    return SchoolPeople(school, people, class_title)
+
+
+def list_school_classes(
+    session: Session, viewer: AccountInfo, school_code: str, today: date
+) -> SchoolClasses:
+    """The school's classes with how many pupils and teachers each has today (counts only: no
+    person's data is read)."""
+    school = administered_school(session, viewer, school_code)
+    current = current_enrollment(Enrollment, today)
+    pupils = func.count(Enrollment.id).filter(Enrollment.role == "student", current)
+    teachers = func.count(Enrollment.id).filter(Enrollment.role == "teacher", current)
+    rows = session.execute(
+        select(SchoolClass, pupils, teachers)
+        .outerjoin(Enrollment, Enrollment.class_id == SchoolClass.id)
+        .where(
+            SchoolClass.org_id == school.id,
+            SchoolClass.id.in_(readable_classes(viewer, today)),
+        )
+        .group_by(SchoolClass.id)
+        .order_by(SchoolClass.active.desc(), SchoolClass.title, SchoolClass.id)
+    )
+    return SchoolClasses(
+        school,
+        [
+            ClassSize(
+                klass.id,
+                klass.title,
+                klass.class_code,
+                klass.class_type,
+                klass.grades,
+                klass.active,
+                int(n_pupils or 0),
+                int(n_teachers or 0),
+            )
+            for klass, n_pupils, n_teachers in rows
+        ],
+    )

@@ -242,5 +242,36 @@ class AccessLogEntry(Base):
     resource: Mapped[str] = mapped_column(String(255))
     count: Mapped[int] = mapped_column(default=1)
     purpose: Mapped[str] = mapped_column(String(32))
+    # Tamper evidence (records.audit): rows of one person form a chain, numbered from 1; each
+    # row's HMAC covers its fields and the previous row's, so an edited, inserted or deleted
+    # row breaks the chain (AccessLogHead holds the end, so a cut-off tail shows too).
+    position: Mapped[int] = mapped_column(default=0)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")
 
-    __table_args__ = (Index("ix_access_log_subject", "subject_person_id", "at"),)
+    __table_args__ = (
+        Index("ix_access_log_subject", "subject_person_id", "at"),
+        UniqueConstraint("subject_person_id", "position"),
+    )
+
+
+class AccessLogHead(Base):
+    """The end of one person's access-log chain: its length and last hash."""
+
+    __tablename__ = "access_log_heads"
+    subject_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    length: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Guardianship(Base):
+    """A guardian (保護者) of a pupil: sees the pupil's access log and consents on their behalf."""
+
+    __tablename__ = "guardianships"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guardian_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    pupil_person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    begin_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+    __table_args__ = (UniqueConstraint("guardian_person_id", "pupil_person_id"),)

@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from records.audit import Accessor, record_access
+from records.audit import Accessor, record_access, record_accesses
 from records.errors import ForbiddenError
 from records.identity.access import can_read_person
 from records.identity.accounts import AccountInfo
@@ -52,6 +52,15 @@ def own_portfolio(session: Session, viewer: AccountInfo, today: date, resource: 
     if person is None:
         raise ForbiddenError("this account has no portfolio of its own")
     return open_portfolio(session, viewer, person.public_id, today, resource)
+
+
+def record_seen_many(
+    session: Session, viewer: AccountInfo, person_ids: list[int], resource: str
+) -> None:
+    accessor = Accessor(account_id=viewer.id)
+    record_accesses(
+        session, accessor, [(pid, resource, purpose_of(viewer, pid), 1) for pid in person_ids]
+    )
 
 
 def record_seen(

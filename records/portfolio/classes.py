@@ -18,7 +18,7 @@ from records.identity.models import ActorLink, Person, SchoolClass
 from records.keys import index_key
 from records.models import StatementIndex, StoredStatement
 from records.portfolio import vocabulary as v
-from records.portfolio.access import record_seen
+from records.portfolio.access import record_seen_many
 from records.portfolio.entries import JST, current_pupils
 from records.portfolio.labels import pick_language
 from records.query import Reader, StatementQuery, find_statements
@@ -95,7 +95,7 @@ def class_overview(
                 last_active=max(seen) if seen else None,
             )
         )
-        record_seen(session, viewer, p.id, "class.overview")
+    record_seen_many(session, viewer, [p.id for p in pupils], "class.overview")
     reflections = _recent_reflections(session, pupils, keys_of, locale)
     return ClassOverview(class_id, klass.title, week_start, overview_pupils, reflections)
 

@@ -27,7 +27,7 @@ from records.identity.people import find_person, own_agent, person_agent_keys
 from records.keys import index_key
 from records.models import Attachment, StoredStatement
 from records.portfolio import vocabulary as v
-from records.portfolio.access import record_seen
+from records.portfolio.access import record_seen, record_seen_many
 from records.portfolio.labels import categories
 from records.store import AttachmentPart, Writer, save_statements
 from records.xapi import agent_key, parse_statement
@@ -263,8 +263,7 @@ def log_for_class(
         data["context"]["registration"] = registration
         statements.append(parse_statement(data))
     save_statements(session, statements, _writer(org_id, service_url))
-    for pupil in chosen:
-        record_seen(session, viewer, pupil.id, "class.log")
+    record_seen_many(session, viewer, [pupil.id for pupil in chosen], "class.log")
     return len(statements)
 
 

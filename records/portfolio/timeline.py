@@ -12,7 +12,7 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -85,6 +85,15 @@ class TimelineItem:
     @property
     def achievement(self) -> bool:
         return any(f.achievement for f in self.feedback)
+
+    @property
+    def arrived_late(self) -> bool:
+        """Sent days after it happened (a device that was offline): the timeline is in the
+        order records arrived, so the pupil is told why an older date shows up here."""
+        occurred = self.reading.occurred
+        if occurred is None or occurred.tzinfo is None or self.stored.tzinfo is None:
+            return False
+        return self.stored - occurred > timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)

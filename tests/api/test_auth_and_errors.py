@@ -90,6 +90,23 @@ def test_revoked_credential_is_refused_at_once(
     assert_unauthorized(xapi.post(make_statement()))
 
 
+def test_revocation_refuses_writes_of_a_credential_authenticated_moments_ago(
+    db_app: Flask, xapi: Lrs, make_statement: MakeStatement
+) -> None:
+    # The first write leaves the credential in the process's memory (app/lrs_auth.py); the
+    # writer's own check in its transaction still refuses every write after the revocation.
+    assert xapi.post(make_statement()).status_code == 200
+
+    with db_app.app_context(), new_session() as session:
+        revoke_credential(session, credential_key(xapi.headers))
+        session.commit()
+
+    answer = xapi.post(make_statement())
+    assert_unauthorized(answer)
+    assert "revoked" in answer.get_json()["error"]["message"]
+    assert_unauthorized(xapi.put(make_statement(), new_id()))
+
+
 # --- scopes ------------------------------------------------------------------------------------
 
 

@@ -446,7 +446,6 @@ def test_voiding_statement_is_found_by_the_voided_statements_filters(
     assert xapi.query_ids(agent=HANAKO) == [voider]
 
 
-
 def test_referrer_sent_without_an_id_is_found_by_its_targets_filters(
     xapi: Lrs, make_statement: MakeStatement
 ) -> None:

@@ -236,7 +236,6 @@ def test_differences_statement_comparison_ignores_do_not_conflict(
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
-
 @pytest.mark.parametrize(
     "number",
     [

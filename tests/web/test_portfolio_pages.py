@@ -375,7 +375,22 @@ def test_pages_cost_the_same_number_of_queries_whatever_the_number_of_records(
     many = (_queries_for(db_app, pupil, "/portfolio"), _queries_for(db_app, pupil, history))
     assert many == few
     class_page = f"/classes/{school['classes']['4-1']}"
-    assert _queries_for(db_app, teacher, class_page) <= 12
+    two_pupils = _queries_for(db_app, teacher, class_page)
+    with db_app.app_context(), new_session() as session:  # a third pupil joins the class
+        from records.identity.models import Enrollment, Person
+
+        p3 = session.scalars(select(Person).where(Person.public_id == school["ids"]["P3"])).one()
+        joined = Enrollment(
+            org_id=session.scalars(select(Enrollment.org_id)).first(),
+            sourced_id="e-p3-41",
+            person_id=p3.id,
+            class_id=school["classes"]["4-1"],
+            role="student",
+            active=True,
+        )
+        session.add(joined)
+        session.commit()
+    assert _queries_for(db_app, teacher, class_page) == two_pupils
 
 
 def test_editing_an_artifact_keeps_its_files(
@@ -394,3 +409,39 @@ def test_editing_an_artifact_keeps_its_files(
     new = _statements(db_app)[-2]  # the replacement, then the voiding statement
     assert new["object"]["definition"]["name"] == {"ja": "夏休みの絵（かんせい）"}
     assert [a["sha2"] for a in new["attachments"]] == [a["sha2"] for a in first["attachments"]]
+
+
+def test_device_records_read_in_plain_words_and_late_arrivals_say_so(
+    db_app: Flask, sign_in: Callable[[str], FlaskClient], school: dict[str, Any]
+) -> None:
+    """A learning app's statement (sent days late, by an offline tablet) on the pupil's page."""
+    from datetime import UTC, datetime, timedelta
+
+    from records.credentials import create_credential, parse_scopes
+    from tests.factories import make_statement
+
+    with db_app.app_context(), new_session() as session:
+        new = create_credential(
+            session,
+            "B113210000015",
+            parse_scopes("statements/write"),
+            "ドリルアプリ",
+            db_app.config["CREDENTIAL_HASH_KEY"].encode(),
+        )
+        session.commit()
+    auth = base64.b64encode(f"{new.info.key}:{new.secret}".encode()).decode()
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).isoformat()
+    statement = make_statement(
+        actor={"account": {"homePage": "http://lrs.test/", "name": school["ids"]["P1"]}},
+        timestamp=week_ago,
+    )
+    answer = db_app.test_client().post(
+        f"{BASE}/xapi/statements",
+        json=statement,
+        headers={"Authorization": f"Basic {auth}", "X-Experience-API-Version": "1.0.3"},
+    )
+    assert answer.status_code == 200
+    home = sign_in("P1").get(f"{BASE}/portfolio").get_data(as_text=True)
+    assert "「分数 第1単元」をやりとげた" in home
+    assert "80%" in home  # result.score.scaled 0.8
+    assert "とどいた記録" in home

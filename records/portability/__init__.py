@@ -1,0 +1,1 @@
+"""Portability: signed, lossless transfer packages (issue 5)."""
