@@ -1,6 +1,6 @@
 """`flask analytics refresh [--full]`: bring the analytics rollups up to date now (as an rq job
 on the `analytics` queue when Redis is configured, else in-process). Schedule it with
-`rq cron app/analytics_cron.py` (every five minutes, and a full rebuild nightly) or any cron."""
+`rq cron app/cron.py` (every five minutes, and a full rebuild nightly) or any cron."""
 
 from __future__ import annotations
 

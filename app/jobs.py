@@ -6,16 +6,28 @@ Enqueued by dotted path with the job row's id only (app.queue.enqueue). Run by
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
+from analytics.periods import parse_period
+from analytics.reports import ReportError, ReportRequest, build_report
 from app.db import get_engine, new_session
 from app.urls import public_url
 from records import jobs
+from records.analytics_cache import store_report
 from records.errors import RecordsError
 from records.identity.oneroster import RosterRejectedError, import_roster
+from records.portability.transfers import discard_upload, export_view_job, run_export, run_import
+from records.rollup_weeks import missing_weeks, refresh_school_weeks, schools_with_pupils
+from records.rollups import DEFAULT_CAP_MINUTES, bump_version, last_run_day, roll_up, rollup_version
+from records.school_calendar import JST, monday, school_year
+from records.trust.retention import apply_retention
+
+log = logging.getLogger(__name__)
 
 
 def run_roster_import(job_id: str) -> None:
@@ -79,11 +91,6 @@ def refresh_rollups(full: bool = False) -> None:
     and with full=True after roster changes or nightly). Weeks of the current school year
     without any activity get their rows too, so quiet schools keep their denominators; on the
     first run of a day the current and previous weeks are recounted with the day that ended."""
-    from flask import current_app
-
-    from records.rollup_weeks import missing_weeks, refresh_school_weeks, schools_with_pupils
-    from records.rollups import DEFAULT_CAP_MINUTES, bump_version, last_run_day, roll_up
-    from records.school_calendar import JST, monday, school_year
 
     cap = float(current_app.config.get("ANALYTICS_SESSION_CAP_MINUTES", DEFAULT_CAP_MINUTES))
     today = datetime.now(JST).date()
@@ -105,10 +112,6 @@ def refresh_rollups(full: bool = False) -> None:
 
 def run_disparity_report(job_id: str) -> None:
     """Compute one disparity report (parameters on the job row) and cache it."""
-    from analytics.periods import parse_period
-    from analytics.reports import ReportError, ReportRequest, build_report
-    from records.analytics_cache import store_report
-    from records.rollups import rollup_version
 
     with new_session() as session:
         job = jobs.get_job(session, job_id)
@@ -142,9 +145,6 @@ def run_disparity_report(job_id: str) -> None:
 def run_transfer_export(export_id: str) -> None:
     """Build, sign and store one pupil's transfer package (idempotent: a finished export is
     left as it is; a failed or interrupted one is built again)."""
-    from flask import current_app
-
-    from records.portability.transfers import export_view_job, run_export
 
     with new_session() as status_session, new_session() as session:
         job_id = export_view_job(session, export_id)
@@ -175,7 +175,6 @@ def run_transfer_export(export_id: str) -> None:
 def run_transfer_import(job_id: str) -> None:
     """Verify an uploaded transfer package and import it: all or nothing; a refused package
     leaves nothing written and the reason on the job."""
-    from records.portability.transfers import discard_upload, run_import
 
     with new_session() as status_session, new_session() as session:
         job = jobs.get_job(session, job_id)
@@ -204,3 +203,12 @@ def run_transfer_import(job_id: str) -> None:
             session, job_id, "finished", result={"request": request, "receipt": receipt.as_dict()}
         )
         session.commit()
+
+
+def apply_retention_job() -> None:
+    """Remove learning records past their organisation's retention (legal holds excepted);
+    scheduled daily by app/cron.py."""
+    with new_session() as session:
+        removed = apply_retention(session)
+        session.commit()
+    log.info("retention applied: %s", dict(removed))

@@ -21,6 +21,7 @@ import logging
 import os
 import re
 import time
+import traceback
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -87,8 +88,11 @@ class JsonFormatter(logging.Formatter):
             if hasattr(record, key):
                 line[key] = getattr(record, key)
         if record.exc_info and record.exc_info[0] is not None:
-            # The type only: tracebacks and exception texts may quote statement content.
+            # The type and where it was raised, never the exception's text: database errors
+            # quote the statement's parameters, which may be personal data.
             line["exception"] = record.exc_info[0].__name__
+            frames = traceback.extract_tb(record.exc_info[2])[-8:]
+            line["stack"] = [f"{f.filename}:{f.lineno} in {f.name}" for f in frames]
         return json.dumps(line, ensure_ascii=False)
 
 
@@ -170,8 +174,11 @@ def get_metrics() -> Metrics:
     return metrics
 
 
-def install_json_logging(level: int = logging.INFO) -> None:
-    """JSON lines on stderr from every logger (once per process, whatever creates apps)."""
+def install_json_logging() -> None:
+    """JSON lines on stderr from every logger (once per process, whatever creates apps).
+
+    Warnings and errors of every library; information (the access line) of our own loggers
+    only, so CLI commands print what they printed before (alembic's progress stays quiet)."""
     root = logging.getLogger()
     if any(getattr(h, _HANDLER_MARK, False) for h in root.handlers):
         return
@@ -179,12 +186,8 @@ def install_json_logging(level: int = logging.INFO) -> None:
     handler.setFormatter(JsonFormatter())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
-    root.setLevel(min(root.level or level, level))
-    # gunicorn's own error log, when it runs us, in the same shape.
-    for name in ("gunicorn.error",):
-        logger = logging.getLogger(name)
-        for other in logger.handlers:
-            other.setFormatter(JsonFormatter())
+    for name in ("ashiato", "app"):
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 def _endpoint() -> str:

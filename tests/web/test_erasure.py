@@ -291,3 +291,29 @@ def test_retention_and_holds_from_the_command_line(
     applied = runner.invoke(args=["audit", "retention-apply"])
     assert applied.exit_code == 0
     assert json.loads(applied.output) == {}  # nothing is a year old yet
+
+
+def test_the_scheduled_retention_job_runs_in_the_app(
+    db_app: Flask, busy_pupil: dict[str, Any]
+) -> None:
+    from app.jobs import apply_retention_job
+
+    with db_app.app_context(), new_session() as session:
+        before = len(session.scalars(select(StoredStatement.seq)).all())
+        with get_engine().begin() as conn:
+            conn.execute(
+                update(StoredStatement).values(stored=datetime.now(UTC) - timedelta(days=4000))
+            )
+    runner = db_app.test_cli_runner()
+    assert (
+        runner.invoke(
+            args=["audit", "retention-set", "--org", "B113210000015", "--days", "3650"]
+        ).exit_code
+        == 0
+    )
+    with db_app.app_context():
+        apply_retention_job()
+        with new_session() as session:
+            after = len(session.scalars(select(StoredStatement.seq)).all())
+    assert before > 0
+    assert after == 0
