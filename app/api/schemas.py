@@ -6,6 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
+
 
 class PersonSchema(Schema):
     id = fields.String(attribute="public_id", metadata={"description": "pseudonymous person id"})
@@ -41,8 +43,9 @@ class MeSchema(Schema):
 
 
 class PeopleQuerySchema(Schema):
-    class_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    after = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    # Ids are 32-bit integers in the database: larger numbers are refused here, not there.
+    class_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

@@ -21,7 +21,7 @@ from app.csrf import csrf
 from app.db import get_session
 from app.queue import enqueue
 from app.urls import public_url
-from records.errors import AuthenticationError, BadRequestError
+from records.errors import AuthenticationError, BadRequestError, NotFoundError
 from records.identity import directory, rosters
 from records.identity.accounts import AccountInfo
 from records.identity.merge import merge_people, undo_merge
@@ -150,6 +150,8 @@ def merge_person(public_id: str) -> ResponseReturnValue:
 
 @bp.post("/merges/<int:merge_id>/undo")
 def undo_person_merge(merge_id: int) -> ResponseReturnValue:
+    if merge_id > schemas.MAX_ID:  # larger than any id the database can hold
+        raise NotFoundError(f"no merge {merge_id}")
     session = get_session()
     record = undo_merge(session, _viewer(), merge_id, _today())
     session.commit()
