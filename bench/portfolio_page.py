@@ -76,7 +76,13 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="ashiato-bench-"))
     url = args.database_url or f"sqlite:///{folder / 'bench.sqlite3'}"
     app = create_app(
-        {"DATABASE_URL": url, "SECRET_KEY": "bench", "PUBLIC_URL": SERVICE_URL, "REDIS_URL": None}
+        {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "bench",
+            "PUBLIC_URL": SERVICE_URL,
+            "REDIS_URL": None,
+            "LOG_JSON": False,
+        }
     )
     app.instance_path = str(folder)
     with app.app_context():

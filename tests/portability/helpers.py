@@ -8,6 +8,7 @@ import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,12 @@ def trust(app: Flask, sender_app: Flask, org_code: str) -> None:
     assert added.exit_code == 0, added.output
 
 
-def statement_texts(app: Flask) -> dict[str, tuple[str, Any, bool]]:
-    """statement id -> (the stored JSON text, stored, voided), every organisation."""
+def statement_texts(app: Flask) -> dict[str, tuple[Any, Any, bool]]:
+    """statement id -> (the stored statement, stored, voided), every organisation.
+
+    The statement is compared as the JSON value the database holds (JSONB keeps no key order
+    or spacing of its own, so the text differs between PostgreSQL and SQLite while the value
+    is the same), and `stored` as an instant in UTC."""
     with app.app_context(), new_session() as session:
         rows = session.execute(
             select(
@@ -73,7 +78,12 @@ def statement_texts(app: Flask) -> dict[str, tuple[str, Any, bool]]:
                 StoredStatement.voided,
             )
         )
-        return {sid: (text, stored, voided) for sid, text, stored, voided in rows}
+        return {sid: (json.loads(text), _utc(stored), voided) for sid, text, stored, voided in rows}
+
+
+def _utc(moment: datetime) -> datetime:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(UTC)
 
 
 def index_rows(app: Flask) -> Counter[tuple[str, str, str]]:

@@ -62,9 +62,9 @@ def test_round_trip_between_two_instances(
     assert receipt["credentialsVerified"] == 1
 
     in_b = statement_texts(db_app_b)
-    assert in_b == in_a  # byte for byte: the stored text, `stored` and voided flags
+    assert in_b == in_a  # the same statements (as JSON values), `stored` and voided flags
     assert index_rows(db_app_b) == index_rows(db_app)  # found by the same filters
-    assert any("分数のたし算" in text for text, _, _ in in_b.values())
+    assert any("分数のたし算" in json.dumps(st, ensure_ascii=False) for st, _, _ in in_b.values())
     assert sum(voided for _, _, voided in in_b.values()) == 2  # the voided entry and statement
 
     # B finds the pupil's statements through its own person (aliases and index rows).
