@@ -9,7 +9,19 @@ from typing import Any
 
 from flask import Flask
 
-from app import auth, cli, db, errors, group_commit, i18n, lti_views, queue, security, web
+from app import (
+    auth,
+    cli,
+    db,
+    errors,
+    group_commit,
+    i18n,
+    lti_views,
+    queue,
+    rate_limits,
+    security,
+    web,
+)
 from app import health as probes
 from app import observability as telemetry
 from app.api import bp as api_bp
@@ -31,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     telemetry.init_app(app)  # first: request ids exist for every later hook's log lines
     probes.init_app(app)
     queue.init_app(app)
+    rate_limits.init_app(app)
     group_commit.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -26,6 +26,8 @@ class Defaults:
     GROUP_COMMIT = True
     # How long the group-commit writer waits for writes announced but still being parsed.
     GROUP_COMMIT_WAIT_MS = 2.0
+    # Requests one LRS credential may send per minute (0: no limit); beyond it, 429.
+    LRS_REQUESTS_PER_MINUTE = 60_000  # 1,000 a second: above any school, below a flood
     # Most statements returned in one page of GET /xapi/statements.
     LRS_PAGE_SIZE = 100
     # Sign-in lasts a school day at most; sensitive steps ask for the password again

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
+from app.errors import error_response
 from app.lrs_auth import credential_from_header
+from app.rate_limits import over_limit
 from app.xapi.request import from_flask
 from records.credentials import CredentialInfo
 from records.errors import BadRequestError, ForbiddenError
@@ -54,6 +56,16 @@ def _prepare() -> ResponseReturnValue | None:
     g.credential = credential_from_header(
         xreq.headers.get("Authorization"), revocation_checked_later=writes_statements
     )
+    limit = int(current_app.config["LRS_REQUESTS_PER_MINUTE"])
+    wait = over_limit("credential", g.credential.key, limit)
+    if wait is not None:
+        response = error_response(
+            429,
+            f"this credential sent more than {limit} requests in a minute; wait {wait} s "
+            "(devices should send statements in batches)",
+        )
+        response.headers["Retry-After"] = str(wait)  # type: ignore[union-attr]
+        return response
     return None
 
 

@@ -489,3 +489,22 @@ def test_cors_preflight_needs_no_credentials(client: FlaskClient) -> None:
     assert response.status_code == 200
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert "X-Experience-API-Version" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_a_credential_over_its_rate_limit_gets_429_with_retry_after(
+    app: Flask, make_credential: Callable[..., dict[str, str]]
+) -> None:
+    headers = make_credential("all", org="rate-school")
+    client = app.test_client()
+    app.config["LRS_REQUESTS_PER_MINUTE"] = 3
+    try:
+        answers = [client.get("/xapi/statements", headers=headers).status_code for _ in range(5)]
+        limited = client.get("/xapi/statements", headers=headers)
+    finally:
+        app.config["LRS_REQUESTS_PER_MINUTE"] = 60_000
+    assert answers[:3] == [200, 200, 200]
+    assert answers[3:] == [429, 429]
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert "requests in a minute" in limited.get_json()["error"]["message"]
+    other = make_credential("all", org="rate-school-2")  # another credential is not affected
+    assert client.get("/xapi/statements", headers=other).status_code == 200
