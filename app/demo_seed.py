@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import random
 import uuid
 from collections.abc import Callable, Iterator
@@ -84,6 +85,8 @@ def seed(pupils: int, seed_value: int) -> None:
             return
     today = datetime.now(JST).date()
     first = date(school_year(today), 4, 1)
+    # Fifty thousand ingest requests need no access-log line each on the console.
+    logging.getLogger("ashiato.access").setLevel(logging.WARNING)
     schools, total = seed_world(
         random.Random(seed_value),  # noqa: S311 - synthetic data, reproducible by seed
         pupils,
