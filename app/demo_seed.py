@@ -86,14 +86,19 @@ def seed(pupils: int, seed_value: int) -> None:
     today = datetime.now(JST).date()
     first = date(school_year(today), 4, 1)
     # Fifty thousand ingest requests need no access-log line each on the console.
-    logging.getLogger("ashiato.access").setLevel(logging.WARNING)
-    schools, total = seed_world(
-        random.Random(seed_value),  # noqa: S311 - synthetic data, reproducible by seed
-        pupils,
-        first,
-        today,
-        progress=click.echo,
-    )
+    access = logging.getLogger("ashiato.access")
+    level = access.level
+    access.setLevel(logging.WARNING)
+    try:
+        schools, total = seed_world(
+            random.Random(seed_value),  # noqa: S311 - synthetic data, reproducible by seed
+            pupils,
+            first,
+            today,
+            progress=click.echo,
+        )
+    finally:
+        access.setLevel(level)
     click.echo(
         f"seeded {schools} schools and {total} statements from {first} to {today}\n"
         f"sign in as pupil@demo.example.jp, teacher@demo.example.jp, "
