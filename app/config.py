@@ -24,8 +24,6 @@ class Defaults:
     MAX_JSON_DEPTH = 64
     # Concurrent statement writes share one transaction (see app/group_commit.py).
     GROUP_COMMIT = True
-    # How long the group-commit writer waits for writes announced but still being parsed.
-    GROUP_COMMIT_WAIT_MS = 2.0
     # Requests one LRS credential may send per minute (0: no limit); beyond it, 429.
     LRS_REQUESTS_PER_MINUTE = 60_000  # 1,000 a second: above any school, below a flood
     # Most statements returned in one page of GET /xapi/statements.

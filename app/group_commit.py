@@ -7,22 +7,16 @@ takes every write waiting and stores them with one
 is rolled back and each request is written on its own, so one client's conflict never becomes
 another's error. Started lazily in each worker process (never at import time, never before a
 fork). ASHIATO_GROUP_COMMIT=false writes each request in its own transaction instead.
-
-A request announces its write before it parses the body (`expect_write`). When the writer finds
-fewer writes queued than announced, it waits for the rest, up to GROUP_COMMIT_WAIT_MS: a
-single-statement request costs far less to parse than to write on its own, so under load the
-wait buys groups of several writes, and an idle server never waits (nothing is announced).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-import time
-from collections import defaultdict, deque
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import Future
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from flask import Flask, current_app
@@ -44,12 +38,13 @@ class _Write:
     done: Future[list[str]] = field(default_factory=Future)
 
 
-class PendingWrite:
-    """A write announced to the committer: `save` it once, or leave the block without it."""
-
-    def __init__(self, committer: GroupCommitter | None) -> None:
-        self._committer = committer
-        self.open = committer is not None
+class GroupCommitter:
+    def __init__(self, app: Flask, max_statements: int = 2000) -> None:
+        self._app = app
+        self._max_statements = max_statements
+        self._queue: queue.Queue[_Write] = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
     def save(
         self,
@@ -60,51 +55,18 @@ class PendingWrite:
     ) -> list[str]:
         """Store the statements (committed when this returns) and return their ids; raises
         what `save_statements` raises for this request's statements."""
-        if self._committer is None:
-            with new_session() as session:
-                ids = save_statements(session, statements, writer, parts, forced_id)
-                session.commit()
-            return ids
         write = _Write(writer, statements, parts, forced_id)
-        self._committer.put(write, announced=self.open)
-        self.open = False
+        self._start()
+        self._queue.put(write)
         return write.done.result()
 
-
-class GroupCommitter:
-    def __init__(self, app: Flask, max_statements: int = 2000, wait_ms: float = 2.0) -> None:
-        self._app = app
-        self._max_statements = max_statements
-        self._wait = wait_ms / 1000
-        self._ready = threading.Condition()
-        self._queue: deque[_Write] = deque()
-        self._coming = 0  # writes announced and not queued yet
-        self._thread: threading.Thread | None = None
-
-    @contextmanager
-    def expect(self) -> Iterator[PendingWrite]:
-        with self._ready:
-            self._coming += 1
-        pending = PendingWrite(self)
-        try:
-            yield pending
-        finally:
-            if pending.open:  # left without writing (a bad request): nothing more is coming
-                with self._ready:
-                    self._coming -= 1
-                    self._ready.notify()
-
-    def put(self, write: _Write, announced: bool) -> None:
-        with self._ready:
+    def _start(self) -> None:
+        with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="ashiato-group-commit", daemon=True
                 )
                 self._thread.start()
-            if announced:
-                self._coming -= 1
-            self._queue.append(write)
-            self._ready.notify()
 
     def _run(self) -> None:
         with self._app.app_context():
@@ -119,24 +81,18 @@ class GroupCommitter:
                             write.done.set_exception(exc)
 
     def _collect(self) -> list[_Write]:
-        """The next write and every write already queued, after waiting (briefly) for writes
-        announced and still being parsed."""
-        with self._ready:
-            while not self._queue:
-                self._ready.wait()
-            deadline = time.monotonic() + self._wait
-            while self._coming and len(self._queue) < self._max_statements:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._ready.wait(left)
-            group = [self._queue.popleft()]
-            count = len(group[0].statements)
-            while self._queue and count < self._max_statements:
-                write = self._queue.popleft()
-                group.append(write)
-                count += len(write.statements)
-            return group
+        """The next write and every write already waiting: no added delay when idle; under
+        load, what arrives while one group is written forms the next group."""
+        group = [self._queue.get()]
+        count = len(group[0].statements)
+        while count < self._max_statements:
+            try:
+                write = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            group.append(write)
+            count += len(write.statements)
+        return group
 
     def _write_group(self, group: list[_Write]) -> None:
         if len(group) > 1:
@@ -193,18 +149,20 @@ class GroupCommitter:
 
 def init_app(app: Flask) -> None:
     if app.config.get("GROUP_COMMIT", True):
-        app.extensions[_EXTENSION] = GroupCommitter(
-            app, wait_ms=float(app.config.get("GROUP_COMMIT_WAIT_MS", 2.0))
-        )
+        app.extensions[_EXTENSION] = GroupCommitter(app)
 
 
-@contextmanager
-def expect_write() -> Iterator[PendingWrite]:
-    """Announce a statement write, then `save` it in the block: stored and committed, grouped
-    with concurrent writes where enabled."""
+def save(
+    writer: Writer,
+    statements: Sequence[Statement],
+    parts: Sequence[AttachmentPart] = (),
+    forced_id: str | None = None,
+) -> list[str]:
+    """Store statements and commit: grouped with concurrent writes where enabled."""
     committer: GroupCommitter | None = current_app.extensions.get(_EXTENSION)
-    if committer is None:
-        yield PendingWrite(None)
-        return
-    with committer.expect() as pending:
-        yield pending
+    if committer is not None:
+        return committer.save(writer, statements, parts, forced_id)
+    with new_session() as session:
+        ids = save_statements(session, statements, writer, parts, forced_id)
+        session.commit()
+    return ids

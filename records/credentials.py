@@ -177,9 +177,15 @@ def check_active(session: Session, credential_id: int) -> None:
     """AuthenticationError unless the credential exists and is not revoked. Writers call it in
     their own transaction, so that a revocation committed before the write refuses it."""
     found = session.connection().execute(_REVOKED_AT, {"id": credential_id}).first()
-    if found is None:
+    revoked = found is not None and found.revoked_at is not None
+    refuse_inactive(found=found is not None, revoked=revoked)
+
+
+def refuse_inactive(*, found: bool, revoked: bool) -> None:
+    """AuthenticationError for a credential that is gone or revoked (checked by a writer)."""
+    if not found:
         raise AuthenticationError("unknown key or wrong secret")
-    if found.revoked_at is not None:
+    if revoked:
         raise AuthenticationError(_REVOKED)
 
 

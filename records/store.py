@@ -14,51 +14,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, text, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from records.clock import take_stored_time
-from records.credentials import check_active
 from records.errors import BadRequestError, InvalidStatementError, StatementConflictError
 from records.keys import index_key
 from records.models import Activity, Attachment, StatementIndex, StoredStatement
+from records.statement_rows import Term, write_rows
 from records.xapi import Statement, agent_key, parse_timestamp, verify_signature
 from records.xapi.comparison import same_statement
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 
-# The statements of the write path, built once: building and cache-keying a statement costs
-# more Python time than executing it (a single-statement write runs about six of them).
 _STATEMENTS = cast(Table, StoredStatement.__table__)
-_INDEX = cast(Table, StatementIndex.__table__)
 _ACTIVITIES = cast(Table, Activity.__table__)
-
-
-def _insert_new_statements(insert_for: Any) -> Any:
-    """INSERT that skips ids stored meanwhile (the unique key decides, without an error)."""
-    return (
-        insert_for(_STATEMENTS)
-        .on_conflict_do_nothing(index_elements=["org_id", "statement_id"])
-        .returning(_STATEMENTS.c.statement_id, _STATEMENTS.c.seq)
-    )
-
-
-_INSERT_NEW = {
-    "postgresql": _insert_new_statements(pg_insert),
-    "sqlite": _insert_new_statements(sqlite_insert),
-}
-_INSERT_INDEX = insert(_INDEX)
-# PostgreSQL gets the index rows as three arrays: one short statement whatever the number of
-# rows, so psycopg converts its text once and the server plans it once (a multi-row VALUES list
-# is a new, long text for every group of statements).
-_INSERT_INDEX_ARRAYS = text(
-    "INSERT INTO statement_index (org_id, seq, kind, key, stored) "
-    "SELECT :org_id, term.seq, term.kind, term.key, :stored "
-    "FROM unnest(CAST(:seqs AS BIGINT[]), CAST(:kinds AS VARCHAR[]), CAST(:keys AS VARCHAR[])) "
-    "AS term(seq, kind, key)"
-)
 _REFERRERS = select(_STATEMENTS.c.seq, _STATEMENTS.c.ref_id, _STATEMENTS.c.is_voiding).where(
     _STATEMENTS.c.org_id == bindparam("org_id"),
     _STATEMENTS.c.ref_id.in_(bindparam("ids", expanding=True)),
@@ -108,13 +80,21 @@ def save_statements(
     fresh = list(range(len(ids)))
     _check_voiding(session, writer.org_id, [statements[i] for i in fresh])
     stored = take_stored_time(session)
-    if writer.credential_id is not None:
-        # In the writing transaction: a revocation committed before it refuses the write, even
-        # where the request was let in by a cached authentication (app/lrs_auth.py).
-        check_active(session, writer.credential_id)
     rows = [_row(statements[i], ids[i], stored, writer) for i in fresh]
-    conn = session.connection()
-    inserted = dict(conn.execute(_INSERT_NEW[conn.dialect.name], rows).all())
+    authority_key = agent_key(writer.authority)
+    terms: list[Term] = []
+    for i in fresh:
+        found_by = index_terms(statements[i])
+        if authority_key:
+            found_by.add(("A", index_key(authority_key)))
+        terms.extend((ids[i], kind, key) for kind, key in found_by)
+    # xAPI `define` scope: only such writers' definitions reach GET /xapi/activities.
+    defining = fresh if writer.may_define else []
+    definitions = _latest_definitions(statements[i].data for i in defining)
+    # In the writing transaction: a revocation committed before it refuses the write, even
+    # where the request was let in by a cached authentication (app/lrs_auth.py).
+    result = write_rows(session, rows, terms, list(definitions))
+    inserted = result.inserted
     if len(inserted) < len(rows):
         # Some ids were stored already (a client retrying, perhaps in parallel): the same
         # content is a no-op, other content a conflict (and nothing of this batch is
@@ -124,43 +104,14 @@ def save_statements(
         fresh = [i for i in fresh if ids[i] in inserted]
         if not fresh:
             return ids
+        defining = fresh if writer.may_define else []
+        definitions = _latest_definitions(statements[i].data for i in defining)
     written = [(inserted[ids[i]], statements[i]) for i in fresh]
-    authority_key = agent_key(writer.authority)
-    index_rows: list[tuple[int, str, str]] = []
-    for seq, st in written:
-        terms = index_terms(st)
-        if authority_key:
-            terms.add(("A", index_key(authority_key)))
-        index_rows.extend((seq, kind, key) for kind, key in terms)
-    _insert_index_rows(conn, writer.org_id, stored, index_rows)
-    _link_and_void(session, writer.org_id, written, [ids[i] for i in fresh])
+    referrers = [(seq, ref, voiding) for seq, ref, voiding in result.referrers if ref in inserted]
+    _link(session, writer.org_id, written, referrers)
     _store_parts(session, writer.org_id, parts)
-    if writer.may_define:
-        _remember_activities(session, writer.org_id, (st.data for _, st in written))
+    _apply_definitions(session, writer.org_id, definitions, result.definitions)
     return ids
-
-
-def _insert_index_rows(
-    conn: Connection, org_id: int, stored: datetime, rows: Sequence[tuple[int, str, str]]
-) -> None:
-    """Index rows (seq, kind, key) of statements stored at `stored`."""
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        columns = {
-            "seqs": [seq for seq, _, _ in rows],  # lists: psycopg sends them as arrays
-            "kinds": [kind for _, kind, _ in rows],
-            "keys": [key for _, _, key in rows],
-        }
-        conn.execute(_INSERT_INDEX_ARRAYS, {"org_id": org_id, "stored": stored, **columns})
-        return
-    conn.execute(
-        _INSERT_INDEX,
-        [
-            {"org_id": org_id, "seq": seq, "kind": kind, "key": key, "stored": stored}
-            for seq, kind, key in rows
-        ],
-    )
 
 
 def format_stored(moment: datetime) -> str:
@@ -318,24 +269,41 @@ def _link_and_void(
     written: Sequence[tuple[int, Statement]],
     new_ids: Sequence[str],
 ) -> None:
-    """Links between statements, whichever arrives first (one query for both directions):
+    """Links between statements just written and those stored before (see `_link`), looking
+    up the stored statements that point at the new ids."""
+    referrers = [
+        (seq, ref, is_voiding)
+        for chunk in _chunks(new_ids, 500)
+        for seq, ref, is_voiding in session.connection().execute(
+            _REFERRERS, {"org_id": org_id, "ids": chunk}
+        )
+        if ref is not None
+    ]
+    _link(session, org_id, written, referrers)
+
+
+def _link(
+    session: Session,
+    org_id: int,
+    written: Sequence[tuple[int, Statement]],
+    referrers: Sequence[tuple[int, str, bool]],
+) -> None:
+    """Links between statements, whichever arrives first:
 
     - a statement that targets another (StatementRef) is found by the target's filters too, so
       the target's index terms are copied onto it;
     - a voiding statement voids its target; a statement that arrives after the statement
       voiding it is stored already voided.
+
+    `referrers` (seq, ref_id, is_voiding) are stored statements pointing at the new ones; one
+    also in `written` is linked once, not twice.
     """
-    pending: list[tuple[int, str]] = [(seq, st.ref_id) for seq, st in written if st.ref_id]
+    pending: dict[int, str] = {seq: st.ref_id for seq, st in written if st.ref_id}
     voided: set[str] = {st.voided_id for _, st in written if st.voided_id}
-    for chunk in _chunks(new_ids, 500):
-        for seq, ref, is_voiding in session.connection().execute(
-            _REFERRERS, {"org_id": org_id, "ids": chunk}
-        ):
-            if ref is None:  # not possible: ref_id IN (...) matched
-                continue
-            pending.append((seq, ref))
-            if is_voiding:
-                voided.add(ref)
+    for seq, ref, is_voiding in referrers:
+        pending[seq] = ref
+        if is_voiding:
+            voided.add(ref)
     if voided:
         session.connection().execute(
             update(StoredStatement)
@@ -346,7 +314,7 @@ def _link_and_void(
             )
             .values(voided=True)
         )
-    _copy_terms(session, org_id, pending)
+    _copy_terms(session, org_id, list(pending.items()))
 
 
 def _copy_terms(session: Session, org_id: int, pending: list[tuple[int, str]]) -> None:
@@ -457,6 +425,21 @@ def _activity_objects(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[str, Any]]) -> None:
     """Keep the latest definition of every activity (merged), for GET /xapi/activities."""
+    latest = _latest_definitions(datas)
+    if not latest:
+        return
+    existing: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(list(latest), 500):
+        existing.update(
+            session.connection().execute(_KNOWN_ACTIVITIES, {"org_id": org_id, "keys": chunk}).all()
+        )
+    _apply_definitions(session, org_id, latest, existing)
+
+
+def _latest_definitions(
+    datas: Iterable[Mapping[str, Any]],
+) -> dict[str, tuple[str, dict[str, Any]]]:
+    """key -> (activity id, definition merged over the statements, in order)."""
     latest: dict[str, tuple[str, dict[str, Any]]] = {}
     for data in datas:
         for activity in _activity_objects(data):
@@ -466,13 +449,16 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
                 key = index_key(aid)
                 merged = _merge_definition(latest.get(key, (aid, {}))[1], definition)
                 latest[key] = (aid, merged)
-    if not latest:
-        return
-    existing: dict[str, dict[str, Any]] = dict(
-        session.connection()
-        .execute(_KNOWN_ACTIVITIES, {"org_id": org_id, "keys": list(latest)})
-        .all()
-    )
+    return latest
+
+
+def _apply_definitions(
+    session: Session,
+    org_id: int,
+    latest: Mapping[str, tuple[str, dict[str, Any]]],
+    existing: Mapping[str, dict[str, Any]],
+) -> None:
+    """Write the definitions in `latest` that add to those on record (`existing`)."""
     new_rows = []
     # In key order, so that concurrent writers lock rows in the same order (no deadlock).
     for key, (aid, definition) in sorted(latest.items()):

@@ -91,14 +91,13 @@ def _put(xreq: XapiRequest) -> ResponseReturnValue:
     if raw_id is None:
         raise BadRequestError("PUT /statements needs the statementId parameter")
     statement_id = parse_uuid(raw_id, "statementId")
-    with group_commit.expect_write() as write:
-        body, parts = _body(xreq)
-        raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
-        if not isinstance(raw, dict):
-            raise BadRequestError("PUT /statements takes one statement (a JSON object)")
-        statement = parse_statement(raw)
-        commit_request_session()  # end the request's own transaction before the write
-        write.save(_writer(credential), [statement], parts, forced_id=statement_id)
+    body, parts = _body(xreq)
+    raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
+    if not isinstance(raw, dict):
+        raise BadRequestError("PUT /statements takes one statement (a JSON object)")
+    statement = parse_statement(raw)
+    commit_request_session()  # end the request's own transaction before the write
+    group_commit.save(_writer(credential), [statement], parts, forced_id=statement_id)
     return Response(status=204)
 
 
@@ -106,12 +105,11 @@ def _post(xreq: XapiRequest) -> ResponseReturnValue:
     credential = require_scope("statements/write")
     if xreq.args:
         raise BadRequestError(f"unexpected parameter(s) for POST: {', '.join(sorted(xreq.args))}")
-    with group_commit.expect_write() as write:
-        body, parts = _body(xreq)
-        raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
-        statements = parse_statements(raw)
-        commit_request_session()  # end the request's own transaction before the write
-        ids = write.save(_writer(credential), statements, parts)
+    body, parts = _body(xreq)
+    raw = parse_json(body, current_app.config["MAX_JSON_DEPTH"])
+    statements = parse_statements(raw)
+    commit_request_session()  # end the request's own transaction before the write
+    ids = group_commit.save(_writer(credential), statements, parts)
     return Response(dump_json(ids), status=200, mimetype="application/json")
 
 

@@ -458,6 +458,40 @@ def test_referrer_sent_without_an_id_is_found_by_its_targets_filters(
     assert ids(xapi.query(activity=MATHS["id"])) == {target, referrer_id}
 
 
+@pytest.mark.parametrize("order", ["target-first", "referrer-first"])
+def test_a_batch_holding_a_target_and_its_referrer_indexes_each_term_once(
+    xapi: Lrs,
+    make_statement: MakeStatement,
+    stored_counts: Callable[[], dict[str, int]],
+    order: str,
+) -> None:
+    """The referrer inherits its target's index terms once, not once per way it was found
+    (it is both in the batch and, once the batch is inserted, a stored referrer)."""
+    target_id = new_id()
+    target = make_statement(id=target_id, actor=HANAKO, verb=COMPLETED, object=MATHS)
+    referrer = make_statement(
+        actor=TEACHER,
+        verb={"id": "http://example.jp/verbs/reviewed"},
+        object=statement_ref(target_id),
+    )
+    before = stored_counts()["statement_index"]
+    batch = [target, referrer] if order == "target-first" else [referrer, target]
+    [_, _] = xapi.store(*batch)
+    separately = stored_counts()["statement_index"] - before
+
+    target_2 = make_statement(id=new_id(), actor=HANAKO, verb=COMPLETED, object=MATHS)
+    referrer_2 = make_statement(
+        actor=TEACHER,
+        verb={"id": "http://example.jp/verbs/reviewed"},
+        object=statement_ref(target_2["id"]),
+    )
+    before = stored_counts()["statement_index"]
+    xapi.store(target_2)
+    xapi.store(referrer_2)
+    assert separately == stored_counts()["statement_index"] - before
+    assert ids(xapi.query(activity=MATHS["id"])) >= {target_id, target_2["id"]}
+
+
 def test_voiding_statement_sent_without_an_id_is_found_by_the_voided_statements_filters(
     xapi: Lrs, make_statement: MakeStatement
 ) -> None:
