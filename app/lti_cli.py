@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import new_session
+from app.lti_common import url_policy
 from app.lti_stores import SqlRegistrations, SqlToolKeys
-from app.lti_views import allow_http
 from app.urls import public_url
 from lti import ags
 from lti.contexts import get_context
@@ -25,9 +25,15 @@ from lti.errors import LtiError
 from lti.models import LtiContext
 from lti.people import platform_user_id
 from lti.ports import UNKNOWN_USER_POLICIES, Registration
-from lti.registrations import add_deployment, list_platforms, register_platform
+from lti.registrations import (
+    add_deployment,
+    list_platforms,
+    register_platform,
+    set_platform_active,
+    update_platform,
+)
 from lti.roster_sync import find_class, sync_course
-from lti.services import UrllibHttp, access_token
+from lti.services import SafeHttp, access_token, require_platform_url
 from lti.tool_keys import rotate_keys
 from records.errors import RecordsError
 from records.identity.people import find_person
@@ -79,7 +85,7 @@ def register(
                 org_code=org_code,
                 unknown_users=unknown_users,
                 title=title,
-                allow_http=allow_http(),
+                policy=url_policy(),
             )
         )
         for deployment_id in deployments:
@@ -122,10 +128,62 @@ def add_deployment_command(platform_id: int, deployment_id: str, org_code: str |
 def list_command() -> None:
     with new_session() as session:
         for platform in list_platforms(session):
+            state = "active" if platform.active else "inactive"
             click.echo(
                 f"{platform.id}\t{platform.issuer}\t{platform.client_id}\t"
-                f"unknown users: {platform.unknown_users}"
+                f"unknown users: {platform.unknown_users}\t{state}"
             )
+
+
+@lti_cli.command("update-platform")
+@click.option("--platform", "platform_id", required=True, type=int)
+@click.option("--auth-url", default=None, help="A new OIDC authentication endpoint.")
+@click.option("--token-url", default=None, help="A new OAuth 2 token endpoint.")
+@click.option("--jwks-url", default=None, help="A new key-set (JWKS) URL.")
+@click.option("--unknown-users", type=click.Choice(sorted(UNKNOWN_USER_POLICIES)), default=None)
+def update_platform_command(
+    platform_id: int,
+    auth_url: str | None,
+    token_url: str | None,
+    jwks_url: str | None,
+    unknown_users: str | None,
+) -> None:
+    """Change a registration's endpoints or unknown-user policy (same checks as registering)."""
+    with new_session() as session:
+        _or_fail(
+            lambda: update_platform(
+                session,
+                platform_id,
+                auth_login_url=auth_url,
+                token_url=token_url,
+                jwks_url=jwks_url,
+                unknown_users=unknown_users,
+                policy=url_policy(),
+            )
+        )
+        session.commit()
+    click.echo(f"updated platform {platform_id}")
+
+
+@lti_cli.command("deactivate")
+@click.option("--platform", "platform_id", required=True, type=int)
+def deactivate_command(platform_id: int) -> None:
+    """Refuse the platform's launches and stop calling its services (nothing is deleted)."""
+    _set_active(platform_id, False)
+    click.echo(f"platform {platform_id} is inactive: its launches are refused")
+
+
+@lti_cli.command("activate")
+@click.option("--platform", "platform_id", required=True, type=int)
+def activate_command(platform_id: int) -> None:
+    _set_active(platform_id, True)
+    click.echo(f"platform {platform_id} is active again")
+
+
+def _set_active(platform_id: int, active: bool) -> None:
+    with new_session() as session:
+        _or_fail(lambda: set_platform_active(session, platform_id, active))
+        session.commit()
 
 
 @lti_cli.command("rotate-keys")
@@ -194,7 +252,7 @@ def sync_members_command(
                 deployment=deployment,
                 klass=klass,
                 memberships_url=url,
-                http=UrllibHttp(),
+                http=SafeHttp(url_policy()),
                 key=key,
                 service_url=public_url(),
                 now=now,
@@ -219,11 +277,12 @@ def sync_members_command(
 def line_items_command(platform_id: int, lineitems_url: str) -> None:
     """Assignment and Grade Services: the course's line items (id, label, maximum)."""
     now = datetime.now(UTC)
-    http = UrllibHttp()
+    http = SafeHttp(url_policy())
     with new_session() as session:
         registration = _registration(SqlRegistrations(session), platform_id)
         key = SqlToolKeys(session).signing_key()
         session.commit()
+    _or_fail(lambda: require_platform_url(registration, lineitems_url, "line items URL"))
     scopes = [ags.SCOPE_LINEITEM_READ]
     token = _or_fail(lambda: access_token(http, registration, key, scopes, now))
     for item in _or_fail(lambda: ags.line_items(http, lineitems_url, token)):
@@ -251,9 +310,10 @@ def post_score_command(
 ) -> None:
     """Assignment and Grade Services: send a teacher's score to the gradebook, and record it."""
     now = datetime.now(UTC)
-    http = UrllibHttp()
+    http = SafeHttp(url_policy())
     with new_session() as session:
         registration = _registration(SqlRegistrations(session), platform_id)
+        _or_fail(lambda: require_platform_url(registration, lineitem_url, "line item URL"))
         pupil = _or_fail(lambda: find_person(session, pupil_id))
         teacher = _or_fail(lambda: find_person(session, teacher_id))
         user_id = platform_user_id(session, pupil.id, registration.issuer)

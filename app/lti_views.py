@@ -9,14 +9,11 @@ cookie, the launch offers to continue in a new window.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     current_app,
     flash,
@@ -35,19 +32,18 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from app.auth import SignedIn, current_account
 from app.csrf import csrf
 from app.db import get_session
+from app.lti_common import origin, refused, url_policy, with_policy
+from app.lti_courses import add_course_routes
 from app.lti_stores import SqlNonces, SqlRegistrations, SqlStates, SqlToolKeys
-from app.security import CONTENT_SECURITY_POLICY
 from app.urls import public_url
-from app.web.common import locale
-from lti.contexts import remember_context
-from lti.deep_linking import DeepLinkRequest, choose_activity, response_token
+from app.web.common import locale, today
+from lti.contexts import remember_context, roster_class
+from lti.deep_linking import DEFAULT_POINTS, DeepLinkRequest, choose_activity, response_token
 from lti.errors import (
     BrowserMismatchError,
     LaunchRejectedError,
-    LoginRequestError,
     LtiError,
     RoleMismatchError,
-    UnknownUserError,
 )
 from lti.handoff import issue_handoff, redeem_handoff
 from lti.launch import Launch, check_state, validate_launch
@@ -57,13 +53,20 @@ from lti.people import LaunchUser, resolve_user
 from lti.platform_keys import PlatformKeyCache
 from lti.ports import LoginState, Registration
 from lti.record import record_launch
-from lti.registrations import add_deployment, platforms_of, register_platform
+from lti.registrations import (
+    add_deployment,
+    platforms_of,
+    register_platform,
+    set_platform_active,
+)
 from records.errors import ForbiddenError
+from records.identity.access import readable_classes
 from records.identity.accounts import load_account
 from records.identity.administration import School, administered_school
 from records.portfolio.vocabulary import ENTRY_KINDS
 
 bp = Blueprint("lti", __name__)
+add_course_routes(bp)  # the class's LMS course pages (NRPS sync, gradebook)
 
 _KEYS = "ashiato.lti.platform_keys"
 STATE_COOKIE = "lti1p3-state-"
@@ -76,12 +79,8 @@ def init_app(app: Flask) -> None:
     app.extensions[_KEYS] = PlatformKeyCache(
         ttl_seconds=app.config.get("LTI_JWKS_TTL", 300),
         cooldown_seconds=app.config.get("LTI_JWKS_REFETCH_COOLDOWN", 5),
+        policy=url_policy(app.config),
     )
-
-
-def allow_http() -> bool:
-    """Platforms' URLs may be plain http only outside production (set LTI_ALLOW_HTTP to choose)."""
-    return bool(current_app.config.get("LTI_ALLOW_HTTP", not current_app.config["PRODUCTION"]))
 
 
 def launch_url() -> str:
@@ -117,7 +116,7 @@ def login() -> ResponseReturnValue:
         )
     except LtiError as exc:
         session.rollback()
-        return _refused(exc)
+        return refused(exc)
     session.commit()
     response = make_response(redirect(redirect_to.url))
     response.set_cookie(
@@ -143,6 +142,9 @@ def launch() -> ResponseReturnValue:
         login_state = check_state(
             state, request.cookies.get(STATE_COOKIE + state), SqlStates(session), now
         )
+        # The state is used whatever follows; committed now, so that no write is pending while
+        # the platform's key set is fetched over the network.
+        session.commit()
         checked = validate_launch(
             request.form.get("id_token", ""),
             login_state,
@@ -153,7 +155,7 @@ def launch() -> ResponseReturnValue:
         )
     except LtiError as exc:
         session.commit()  # the state and nonce stay used: a refused launch cannot be replayed
-        return _refused(exc, _launch_frame_origins(exc, login_state))
+        return refused(exc, _launch_frame_origins(exc, login_state))
     session.commit()
     frame = _origins(checked.registration)
     try:
@@ -164,7 +166,7 @@ def launch() -> ResponseReturnValue:
         remember_context(session, checked, now)
     except LtiError as exc:
         session.rollback()  # nobody half-created
-        return _refused(exc, frame)
+        return refused(exc, frame)
     target = _landing(checked, user)
     if request.headers.get("Sec-Fetch-Dest") == "iframe":
         # A frame inside the LMS cannot keep our (SameSite=Lax) session cookie: continue in a
@@ -172,7 +174,7 @@ def launch() -> ResponseReturnValue:
         ticket = issue_handoff(session, user.account.id, target, now)
         session.commit()
         link = url_for("lti.continue_in_window", ticket=ticket)
-        page = _with_policy(render_template("lti/frame.html", link=link), frame_origins=frame)
+        page = with_policy(render_template("lti/frame.html", link=link), frame_origins=frame)
         return _forget_state(page, state)
     session.commit()
     login_user(SignedIn(user.account))
@@ -188,7 +190,7 @@ def continue_in_window(ticket: str) -> ResponseReturnValue:
         account = load_account(session, account_id)
     except LtiError as exc:
         session.rollback()
-        return _refused(exc)
+        return refused(exc)
     session.commit()
     login_user(SignedIn(account))
     return redirect(target)
@@ -202,8 +204,10 @@ def deep_link() -> ResponseReturnValue:
     try:
         _deep_link_request(token)
     except LtiError as exc:
-        return _refused(exc)
-    return render_template("lti/deep_link.html", token=token, kinds=_kind_titles())
+        return refused(exc)
+    return render_template(
+        "lti/deep_link.html", token=token, kinds=_kind_titles(), points=DEFAULT_POINTS
+    )
 
 
 @bp.post("/deep-link")
@@ -215,7 +219,10 @@ def deep_link_choose() -> ResponseReturnValue:
     try:
         dl_request = _deep_link_request(request.form.get("request", ""))
         choice = choose_activity(
-            request.form.get("kind", ""), request.form.get("unit", ""), _kind_titles()
+            request.form.get("kind", ""),
+            request.form.get("unit", ""),
+            _kind_titles(),
+            request.form.get("points", ""),
         )
         jwt_response = response_token(
             dl_request,
@@ -226,7 +233,7 @@ def deep_link_choose() -> ResponseReturnValue:
         )
     except LtiError as exc:
         session.rollback()
-        return _refused(exc)
+        return refused(exc)
     session.commit()  # the tool key, when this is the first use
     page = render_template(
         "lti/deep_link_return.html",
@@ -234,7 +241,7 @@ def deep_link_choose() -> ResponseReturnValue:
         jwt_response=jwt_response,
         title=choice.title,
     )
-    return _with_policy(page, form_origins=[_origin(dl_request.return_url)])
+    return with_policy(page, form_origins=[origin(dl_request.return_url)])
 
 
 @bp.get("/schools/<code>/platforms")
@@ -274,11 +281,11 @@ def platforms_register(code: str) -> ResponseReturnValue:
             org_code=school.code,
             unknown_users=form.get("unknown_users", "refuse"),
             title=form.get("title", "").strip()[:255],
-            allow_http=allow_http(),
+            policy=url_policy(),
         )
     except LtiError as exc:
         session.rollback()
-        return _refused(exc)
+        return refused(exc)
     session.commit()
     flash(gettext("The platform is registered. Now add its deployment ids."))
     return redirect(url_for("lti.platforms", code=school.code))
@@ -298,9 +305,30 @@ def platforms_add_deployment(code: str, platform_id: int) -> ResponseReturnValue
         add_deployment(session, platform_id, request.form.get("deployment_id", "").strip(), code)
     except LtiError as exc:
         session.rollback()
-        return _refused(exc)
+        return refused(exc)
     session.commit()
     flash(gettext("The deployment is added."))
+    return redirect(url_for("lti.platforms", code=school.code))
+
+
+@bp.post("/schools/<code>/platforms/<int:platform_id>/active")
+@login_required
+def platforms_set_active(code: str, platform_id: int) -> ResponseReturnValue:
+    """Stop (or resume) a platform's launches and service calls."""
+    csrf.protect()
+    session = get_session()
+    school = _administered(code)
+    platform = session.get(LtiPlatform, platform_id)
+    if platform is None or platform.org_id != school.id:
+        abort(404)
+    active = request.form.get("active") == "1"
+    set_platform_active(session, platform_id, active)
+    session.commit()
+    flash(
+        gettext("The platform is active again.")
+        if active
+        else gettext("The platform is inactive: its launches are refused.")
+    )
     return redirect(url_for("lti.platforms", code=school.code))
 
 
@@ -348,6 +376,7 @@ def _landing(checked: Launch, user: LaunchUser) -> str:
             data=checked.deep_linking.data,
             accept_types=checked.deep_linking.accept_types,
             account_id=user.account.id,
+            accept_lineitem=checked.deep_linking.accept_lineitem,
         )
         return url_for("lti.deep_link", request=_serializer().dumps(dl_request.as_dict()))
     activity = checked.custom.get("activity")
@@ -356,7 +385,15 @@ def _landing(checked: Launch, user: LaunchUser) -> str:
         if isinstance(unit, str) and unit:
             return url_for("web.portfolio.new_entry", kind=ACTIVITIES[activity], unit=unit[:100])
         return url_for("web.portfolio.new_entry", kind=ACTIVITIES[activity])
-    return url_for("web.classes.index" if user.role == "teacher" else "web.portfolio.home")
+    if user.role == "teacher":
+        # From a course that is one of the teacher's classes (same roster id): that class.
+        klass = roster_class(get_session(), checked.deployment.org_id, checked.context_id)
+        if klass is not None and klass.id in set(
+            get_session().scalars(readable_classes(user.account, today()))
+        ):
+            return url_for("web.classes.show", class_id=klass.id)
+        return url_for("web.classes.index")
+    return url_for("web.portfolio.home")
 
 
 def _forget_state(body: ResponseReturnValue, state: str) -> ResponseReturnValue:
@@ -368,14 +405,9 @@ def _forget_state(body: ResponseReturnValue, state: str) -> ResponseReturnValue:
     return response
 
 
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 def _origins(registration: Registration) -> list[str]:
     """Where the platform's pages (which frame ours) live."""
-    return sorted({_origin(registration.issuer), _origin(registration.auth_login_url)})
+    return sorted({origin(registration.issuer), origin(registration.auth_login_url)})
 
 
 def _launch_frame_origins(exc: LtiError, login_state: LoginState | None) -> list[str]:
@@ -388,58 +420,3 @@ def _launch_frame_origins(exc: LtiError, login_state: LoginState | None) -> list
         found = registrations.find(params.get("iss", ""), params.get("client_id"))
         registration = found[0] if len(found) == 1 else None
     return _origins(registration) if registration is not None else []
-
-
-def _with_policy(
-    body: ResponseReturnValue,
-    *,
-    frame_origins: Sequence[str] = (),
-    form_origins: Sequence[str] = (),
-) -> Response:
-    """The app's security policy, letting the platform frame this page or receive its form."""
-    response = make_response(body)
-    policy = CONTENT_SECURITY_POLICY
-    if frame_origins:
-        framed = "frame-ancestors " + " ".join(frame_origins)
-        policy = policy.replace("frame-ancestors 'none'", framed)
-    if form_origins:
-        posted = "form-action 'self' " + " ".join(form_origins)
-        policy = policy.replace("form-action 'self'", posted)
-    response.headers["Content-Security-Policy"] = policy
-    return response
-
-
-def _refused(exc: LtiError, frame_origins: Sequence[str] = ()) -> ResponseReturnValue:
-    titles = {
-        LoginRequestError: gettext("This course link is not set up for Ashiato"),
-        BrowserMismatchError: gettext("Please open Ashiato in a new window"),
-        LaunchRejectedError: gettext("Ashiato could not check this launch"),
-        UnknownUserError: gettext("You are not linked to Ashiato yet"),
-        RoleMismatchError: gettext("You cannot open Ashiato with this role"),
-    }
-    title = next(
-        (titles[cls] for cls in type(exc).__mro__ if cls in titles),
-        gettext("Ashiato could not check this launch"),
-    )
-    explanations = {
-        UnknownUserError: gettext("Ask your school's administrator to link your account."),
-        RoleMismatchError: gettext("Ask your school's administrator to give you an account."),
-        BrowserMismatchError: gettext(
-            "Your browser did not keep Ashiato's cookie inside the course page."
-        ),
-    }
-    explanation = next(
-        (explanations[cls] for cls in type(exc).__mro__ if cls in explanations),
-        gettext("Please go back to your course and open the link again."),
-    )
-    restart = exc.login_params if isinstance(exc, BrowserMismatchError) else None
-    page = render_template(
-        "lti/refused.html",
-        title=title,
-        explanation=explanation,
-        reason=exc.reason,
-        restart=restart,
-    )
-    response = _with_policy(page, frame_origins=frame_origins)
-    response.status_code = exc.status
-    return response

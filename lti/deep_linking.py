@@ -2,7 +2,9 @@
 answers the platform with a signed LtiDeepLinkingResponse.
 
 The activity travels in the link's custom parameters (`activity`, `unit`); launching the link
-opens that activity's form for the pupil (see app/lti_views.py).
+opens that activity's form for the pupil (see app/lti_views.py). Unless the platform says it
+does not accept line items, the link asks for a gradebook column (AGS line item, tagged
+"ashiato"), to which the teacher later sends their assessment from the class page.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from typing import Any
 import jwt
 
 from lti import claims as c
-from lti.errors import LaunchRejectedError
+from lti.errors import LaunchRejectedError, RegistrationError
 from lti.ports import SigningKey
 
+ASHIATO_TAG = "ashiato"  # the tag of line items Ashiato asks for (see lti.ags)
 RESPONSE_LIFETIME = timedelta(minutes=5)
 ACTIVITY_KINDS = ("reflection", "activity", "goal")
 MAX_UNIT_LENGTH = 100
+DEFAULT_POINTS = 10
+MAX_POINTS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,7 @@ class DeepLinkRequest:
     data: str | None
     accept_types: tuple[str, ...]
     account_id: int
+    accept_lineitem: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +53,7 @@ class DeepLinkRequest:
             "data": self.data,
             "accept_types": list(self.accept_types),
             "account_id": self.account_id,
+            "accept_lineitem": self.accept_lineitem,
         }
 
     @classmethod
@@ -61,6 +68,7 @@ class DeepLinkRequest:
                 data=None if raw.get("data") is None else str(raw["data"]),
                 accept_types=tuple(str(t) for t in raw.get("accept_types") or ()),
                 account_id=int(raw["account_id"]),
+                accept_lineitem=raw.get("accept_lineitem", True) is not False,
             )
         except (KeyError, TypeError, ValueError):
             raise LaunchRejectedError("the deep-linking request is unreadable") from None
@@ -71,15 +79,30 @@ class ActivityChoice:
     kind: str  # reflection | activity | goal
     unit: str  # e.g. "分数" (shown in the title, passed as custom.unit)
     title: str
+    points: int = DEFAULT_POINTS  # the gradebook column's maximum score
+
+    @property
+    def resource_id(self) -> str:
+        """The line item's resourceId: which Ashiato activity the column grades."""
+        return f"ashiato:{self.kind}:{self.unit}"[:255]
 
 
-def choose_activity(kind: str, unit: str, titles: Mapping[str, str]) -> ActivityChoice:
+def choose_activity(
+    kind: str, unit: str, titles: Mapping[str, str], points: str = ""
+) -> ActivityChoice:
     """The teacher's choice, checked; `titles` are the kinds' names in the teacher's language."""
     if kind not in ACTIVITY_KINDS:
         raise LaunchRejectedError(f"{kind!r} is not an Ashiato activity")
     unit = " ".join(unit.split())[:MAX_UNIT_LENGTH]
     name = titles.get(kind, kind)
-    return ActivityChoice(kind=kind, unit=unit, title=f"{name}: {unit}" if unit else name)
+    maximum = DEFAULT_POINTS
+    if points.strip():
+        if not points.strip().isdigit() or not 1 <= int(points) <= MAX_POINTS:
+            raise RegistrationError(f"the points must be a whole number from 1 to {MAX_POINTS}")
+        maximum = int(points)
+    return ActivityChoice(
+        kind=kind, unit=unit, title=f"{name}: {unit}" if unit else name, points=maximum
+    )
 
 
 def response_token(
@@ -96,7 +119,19 @@ def response_token(
     custom = {"activity": choice.kind}
     if choice.unit:
         custom["unit"] = choice.unit
-    item = {"type": "ltiResourceLink", "title": choice.title, "url": launch_url, "custom": custom}
+    item: dict[str, Any] = {
+        "type": "ltiResourceLink",
+        "title": choice.title,
+        "url": launch_url,
+        "custom": custom,
+    }
+    if request.accept_lineitem:
+        item["lineItem"] = {
+            "scoreMaximum": choice.points,
+            "label": choice.title,
+            "resourceId": choice.resource_id,
+            "tag": ASHIATO_TAG,
+        }
     payload: dict[str, Any] = {
         "iss": request.client_id,
         "aud": request.issuer,

@@ -49,3 +49,9 @@ class RoleMismatchError(LtiError):
 
 class RegistrationError(LtiError):
     """An administrator's registration input is unusable. -> 400"""
+
+
+class CourseNotLinkedError(LtiError):
+    """The LMS course is not linked to the class (nor opened by this teacher). -> 403"""
+
+    status = 403

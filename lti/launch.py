@@ -10,6 +10,7 @@ Every check, in order; the first that fails refuses the launch with a reason:
  7. nonce: the one issued with this state, and usable once;
  8. message type and LTI version 1.3.0; target_link_uri the one of the login;
  9. a resource link (resource link launch) or deep-linking settings (deep-linking request).
+NRPS and AGS endpoints the launch claims are kept only when they are on the platform's origins.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import jwt
 from lti import claims as c
 from lti.errors import BrowserMismatchError, LaunchRejectedError
 from lti.japan import launch_grade
+from lti.net import on_origins, platform_origins
 from lti.oidc import digest
 from lti.ports import (
     Deployment,
@@ -39,6 +41,7 @@ from lti.ports import (
 
 LEEWAY_SECONDS = 60  # clock skew allowed on exp and iat
 MAX_TOKEN_LENGTH = 64 * 1024
+MAX_DEEP_LINKING_DATA = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,7 @@ class DeepLinkingSettings:
     return_url: str
     accept_types: tuple[str, ...]
     data: str | None
+    accept_lineitem: bool = True  # false only when the platform says so
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +239,9 @@ def _check_message(payload: Mapping[str, Any], login: LoginState) -> str:
         settings = payload.get(c.DEEP_LINKING_SETTINGS)
         if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
             raise LaunchRejectedError("the deep-linking request has no return URL")
+        data = settings.get("data")
+        if isinstance(data, str) and len(data) > MAX_DEEP_LINKING_DATA:
+            raise LaunchRejectedError("the deep-linking request's data is too long")
     return str(message_type)
 
 
@@ -257,7 +264,9 @@ def _launch(
         deep_linking = DeepLinkingSettings(
             return_url=str(settings["deep_link_return_url"]),
             accept_types=tuple(str(t) for t in settings.get("accept_types") or ()),
-            data=_text(settings.get("data")) or None,
+            # Returned to the platform exactly as it sent it (never trimmed).
+            data=settings["data"] if isinstance(settings.get("data"), str) else None,
+            accept_lineitem=settings.get("accept_lineitem") is not False,
         )
     return Launch(
         registration=registration,
@@ -278,8 +287,8 @@ def _launch(
         platform_guid=_text(platform.get("guid")) or None,
         custom=dict(custom),
         deep_linking=deep_linking,
-        memberships_url=_service_url(nrps.get("context_memberships_url")),
-        lineitems_url=_service_url(ags.get("lineitems")),
+        memberships_url=_service_url(nrps.get("context_memberships_url"), registration),
+        lineitems_url=_service_url(ags.get("lineitems"), registration),
     )
 
 
@@ -295,11 +304,15 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _service_url(value: Any) -> str | None:
+def _service_url(value: Any, registration: Registration) -> str | None:
+    """A service endpoint the launch claims, kept only when it is on one of the registered
+    platform's origins (the platform's access tokens are sent there); otherwise ignored."""
     if not isinstance(value, str) or len(value) > 1000:
         return None
     parts = urlsplit(value)
-    return value if parts.scheme in ("https", "http") and parts.netloc else None
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        return None
+    return value if on_origins(value, platform_origins(registration)) else None
 
 
 def _text(value: Any) -> str:

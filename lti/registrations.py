@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from lti.errors import RegistrationError
 from lti.japan import school_code_of
 from lti.models import LtiDeployment, LtiPlatform
+from lti.net import UnsafeUrlError, UrlPolicy, check_registered_url, check_scheme
 from lti.ports import UNKNOWN_USER_POLICIES
 from records.models import Organisation
 
@@ -27,16 +27,19 @@ def register_platform(
     org_code: str,
     unknown_users: str = "refuse",
     title: str = "",
-    allow_http: bool = False,
+    policy: UrlPolicy | None = None,
 ) -> LtiPlatform:
-    """Register a platform. Its URLs must be https unless `allow_http` (development, tests)."""
-    for name, url in (
-        ("issuer", issuer),
-        ("auth endpoint", auth_login_url),
-        ("token endpoint", token_url),
-        ("key-set URL", jwks_url),
+    """Register a platform. Its URLs must be https (unless the policy allows http: development,
+    tests); the token endpoint and key-set URL, which Ashiato calls, must not be on loopback,
+    private, link-local, multicast or reserved addresses (unless the policy allows them)."""
+    policy = policy or UrlPolicy()
+    for name, url, fetched in (
+        ("issuer", issuer, False),
+        ("auth endpoint", auth_login_url, False),
+        ("token endpoint", token_url, True),
+        ("key-set URL", jwks_url, True),
     ):
-        _check_url(name, url, allow_http)
+        _check_url(name, url, policy, fetched)
     if not client_id.strip():
         raise RegistrationError("client_id is required")
     if unknown_users not in UNKNOWN_USER_POLICIES:
@@ -102,6 +105,49 @@ def add_deployment(
     return deployment
 
 
+def set_platform_active(session: Session, platform_id: int, active: bool) -> LtiPlatform:
+    """Stop (or resume) launches and service calls of a registration; nothing is deleted."""
+    platform = session.get(LtiPlatform, platform_id)
+    if platform is None:
+        raise RegistrationError(f"no platform registration {platform_id}")
+    platform.active = active
+    session.flush()
+    return platform
+
+
+def update_platform(
+    session: Session,
+    platform_id: int,
+    *,
+    auth_login_url: str | None = None,
+    token_url: str | None = None,
+    jwks_url: str | None = None,
+    unknown_users: str | None = None,
+    policy: UrlPolicy | None = None,
+) -> LtiPlatform:
+    """Change a registration's endpoints (a platform moved its key set, say) or its
+    unknown-user policy, with the same checks as registering."""
+    platform = session.get(LtiPlatform, platform_id)
+    if platform is None:
+        raise RegistrationError(f"no platform registration {platform_id}")
+    policy = policy or UrlPolicy()
+    for name, url, fetched, column in (
+        ("auth endpoint", auth_login_url, False, "auth_login_url"),
+        ("token endpoint", token_url, True, "token_url"),
+        ("key-set URL", jwks_url, True, "jwks_url"),
+    ):
+        if url is not None:
+            _check_url(name, url, policy, fetched)
+            setattr(platform, column, url)
+    if unknown_users is not None:
+        if unknown_users not in UNKNOWN_USER_POLICIES:
+            allowed = ", ".join(sorted(UNKNOWN_USER_POLICIES))
+            raise RegistrationError(f"the unknown-user policy must be one of {allowed}")
+        platform.unknown_users = unknown_users
+    session.flush()
+    return platform
+
+
 def list_platforms(session: Session) -> list[LtiPlatform]:
     return list(session.scalars(select(LtiPlatform).order_by(LtiPlatform.id)))
 
@@ -116,6 +162,7 @@ class PlatformView:
     client_id: str
     unknown_users: str
     deployment_ids: tuple[str, ...]
+    active: bool = True
 
 
 def platforms_of(session: Session, org_id: int) -> list[PlatformView]:
@@ -137,6 +184,7 @@ def platforms_of(session: Session, org_id: int) -> list[PlatformView]:
             row.client_id,
             row.unknown_users,
             tuple(deployments[row.id]),
+            row.active,
         )
         for row in rows
     ]
@@ -149,9 +197,12 @@ def _org_id(session: Session, org_code: str) -> int:
     return org_id
 
 
-def _check_url(name: str, url: str, allow_http: bool) -> None:
-    parts = urlsplit(url)
-    schemes = ("https", "http") if allow_http else ("https",)
-    if parts.scheme not in schemes or not parts.netloc or len(url) > 1000:
-        wanted = "an http(s)" if allow_http else "an https"
-        raise RegistrationError(f"the {name} must be {wanted} URL, not {url[:80]!r}")
+def _check_url(name: str, url: str, policy: UrlPolicy, fetched: bool) -> None:
+    """The URL's scheme; for URLs Ashiato fetches, also the addresses its host resolves to."""
+    try:
+        if fetched:
+            check_registered_url(url, policy)
+        else:
+            check_scheme(url, policy)
+    except UnsafeUrlError as exc:
+        raise RegistrationError(f"the {name} is refused: {exc.reason}") from None

@@ -19,12 +19,23 @@ from lti.nrps import Member
 from lti.oidc import digest
 from lti.people import KIND_OF_ROLE, platform_agent
 from lti.ports import Deployment, Registration, SigningKey
-from lti.services import PlatformHttp, access_token
+from lti.services import PlatformHttp, access_token, require_platform_url
 from records.identity.models import Enrollment, Person, SchoolClass
 from records.identity.oneroster.identifiers import account_agent, oneroster_home_page
 from records.identity.people import Names, create_person, link_identifier, person_for_agent
 
 ENROLLMENT_ROLE = {"teacher": "teacher", "pupil": "student"}
+
+
+@dataclass(frozen=True, slots=True)
+class SyncedPerson:
+    """One member the sync linked, and what it did for them."""
+
+    person_id: int
+    user_id: str
+    role: str  # teacher | pupil
+    created: bool  # a new person
+    change: str  # enrolled | ended | unchanged
 
 
 @dataclass
@@ -35,6 +46,7 @@ class SyncReport:
     ended: int = 0
     unlinked: list[str] = field(default_factory=list)  # user_ids nobody is linked to
     skipped: int = 0  # members neither instructor nor learner
+    people: list[SyncedPerson] = field(default_factory=list)
 
 
 def find_class(session: Session, org_id: int, class_sourced_id: str) -> SchoolClass:
@@ -61,7 +73,9 @@ def sync_course(
     now: datetime,
     today: date,
 ) -> SyncReport:
-    """Token (client credentials, signed assertion), every page of members, then the sync."""
+    """Token (client credentials, signed assertion), every page of members, then the sync. The
+    memberships URL must be on the platform's registered origins."""
+    require_platform_url(registration, memberships_url, "memberships URL")
     token = access_token(http, registration, key, [nrps.SCOPE], now)
     members = list(nrps.members(http, memberships_url, token))
     return sync_members(session, registration, deployment, klass, members, service_url, today)
@@ -84,6 +98,7 @@ def sync_members(
         if role is None:
             report.skipped += 1
             continue
+        created_before = report.created
         person = _person(session, registration, member, role, service_url, report)
         if person is None:
             continue
@@ -95,7 +110,10 @@ def sync_members(
             org_id=deployment.org_id,
         )
         report.linked += 1
-        _enroll(session, registration, klass, person, member, role, today, report)
+        change = _enroll(session, registration, klass, person, member, role, today, report)
+        report.people.append(
+            SyncedPerson(person.id, member.user_id, role, report.created > created_before, change)
+        )
     session.flush()
     return report
 
@@ -144,7 +162,8 @@ def _enroll(
     role: str,
     today: date,
     report: SyncReport,
-) -> None:
+) -> str:
+    """enrolled | ended | unchanged"""
     key = f"{registration.issuer}\n{klass.id}\n{member.user_id}\n{role}"
     sourced_id = "lti-" + digest(key)[:40]
     enrollment = session.scalar(
@@ -155,7 +174,7 @@ def _enroll(
     active = member.status == "Active"
     if enrollment is None:
         if not active:
-            return
+            return "unchanged"
         already = session.scalar(
             select(Enrollment.id).where(
                 Enrollment.person_id == person.id,
@@ -165,7 +184,7 @@ def _enroll(
             )
         )
         if already is not None:
-            return  # enrolled by the roster already
+            return "unchanged"  # enrolled by the roster already
         session.add(
             Enrollment(
                 org_id=klass.org_id,
@@ -180,11 +199,15 @@ def _enroll(
             )
         )
         report.enrolled += 1
-    elif enrollment.active and not active:
+        return "enrolled"
+    if enrollment.active and not active:
         enrollment.active = False
         enrollment.end_date = today
         report.ended += 1
-    elif not enrollment.active and active:
+        return "ended"
+    if not enrollment.active and active:
         enrollment.active = True
         enrollment.end_date = None
         report.enrolled += 1
+        return "enrolled"
+    return "unchanged"

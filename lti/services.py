@@ -1,6 +1,8 @@
 """Calling a platform's LTI Advantage services: an OAuth 2 access token by the client-credentials
 grant with a signed JWT assertion (1EdTech Security Framework §4.1), then JSON over HTTP with
-the media types NRPS 2.0 and AGS 2.0 define. Paged answers are followed by their Link rel=next.
+the media types NRPS 2.0 and AGS 2.0 define. Paged answers are followed by their Link rel=next
+(on the same origin only). Every request goes through lti.net (SSRF checks, time limit, size
+cap); service URLs must be on the registered platform's origins (`require_platform_url`).
 """
 
 from __future__ import annotations
@@ -8,42 +10,48 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin
 
 import jwt
 
-from lti.errors import LtiError
+from lti.net import (
+    HttpAnswer,
+    SafeHttp,
+    ServiceError,
+    UnsafeUrlError,
+    UrlPolicy,
+    on_origins,
+    origin_of,
+    platform_origins,
+)
 from lti.ports import Registration, SigningKey
+
+__all__ = [
+    "HttpAnswer",
+    "PlatformHttp",
+    "SafeHttp",
+    "ScopeNotGrantedError",
+    "ServiceError",
+    "UnsafeUrlError",
+    "UrlPolicy",
+    "access_token",
+    "get_json",
+    "next_link",
+    "paged",
+    "post_json",
+    "require_platform_url",
+]
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ASSERTION_LIFETIME = timedelta(minutes=5)
 MAX_PAGES = 200
-MAX_BODY = 10 * 1024 * 1024
 
 
-class ServiceError(LtiError):
-    """The platform's service refused or failed. -> 424 (the request depended on it)"""
-
-    status = 424
-
-
-@dataclass(frozen=True, slots=True)
-class HttpAnswer:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        try:
-            return json.loads(self.body)
-        except ValueError:
-            raise ServiceError("the platform answered with something that is not JSON") from None
+class ScopeNotGrantedError(ServiceError):
+    """The platform gave a token without (some of) the scopes asked for."""
 
 
 class PlatformHttp(Protocol):
@@ -52,32 +60,15 @@ class PlatformHttp(Protocol):
     ) -> HttpAnswer: ...
 
 
-class UrllibHttp:
-    """HTTP with the standard library: a timeout, no redirects followed, bodies capped."""
-
-    def __init__(self, timeout_seconds: float = 10) -> None:
-        self._timeout = timeout_seconds
-
-    def request(
-        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
-    ) -> HttpAnswer:
-        if urlsplit(url).scheme not in ("http", "https"):
-            raise ServiceError(f"not an http(s) service URL: {url[:80]!r}")
-        outgoing = urllib.request.Request(url, data=body, headers=dict(headers), method=method)  # noqa: S310 - scheme checked above
-        opener = urllib.request.build_opener(_NoRedirect())
-        try:
-            with opener.open(outgoing, timeout=self._timeout) as answer:
-                return HttpAnswer(answer.status, dict(answer.headers), answer.read(MAX_BODY))
-        except urllib.error.HTTPError as exc:
-            with exc:
-                return HttpAnswer(exc.code, dict(exc.headers), exc.read(MAX_BODY))
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise ServiceError(f"the platform's service cannot be reached ({exc})") from None
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+def require_platform_url(registration: Registration, url: str, what: str) -> str:
+    """A service URL (from a launch, a page of answers or an admin) must be on one of the
+    registered platform's origins: Ashiato sends the platform's access token only there."""
+    if not on_origins(url, platform_origins(registration)):
+        raise UnsafeUrlError(
+            f"the {what} {url[:80]!r} is not on the platform's registered origins "
+            f"({', '.join(sorted(platform_origins(registration)))})"
+        )
+    return url
 
 
 def client_assertion(registration: Registration, key: SigningKey, now: datetime) -> str:
@@ -121,7 +112,7 @@ def access_token(
     granted = set(str(data.get("scope", "")).split())
     missing = [scope for scope in scopes if scope not in granted]
     if missing and "scope" in data:
-        raise ServiceError(f"the platform did not grant {', '.join(missing)}")
+        raise ScopeNotGrantedError(f"the platform did not grant {', '.join(missing)}")
     return token
 
 
@@ -137,14 +128,18 @@ def get_json(http: PlatformHttp, url: str, token: str, media_type: str) -> HttpA
 def paged(http: PlatformHttp, url: str, token: str, media_type: str) -> Iterator[Any]:
     """Each page's JSON, following Link rel="next" (at most MAX_PAGES pages)."""
     seen: set[str] = set()
+    first = origin_of(url)
     next_url: str | None = url
     while next_url is not None:
         if next_url in seen or len(seen) >= MAX_PAGES:
             raise ServiceError("the platform's pages do not end")
+        if origin_of(next_url) != first:
+            raise UnsafeUrlError("the platform's next page is on another origin")
         seen.add(next_url)
         answer = get_json(http, next_url, token, media_type)
         yield answer.json()
-        next_url = next_link(answer.headers)
+        found = next_link(answer.headers)
+        next_url = urljoin(next_url, found) if found else None
 
 
 _LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)

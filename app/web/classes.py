@@ -11,6 +11,7 @@ from flask_babel import gettext
 from flask_login import login_required
 
 from app.db import get_session
+from app.lti_courses import linked_courses
 from app.web.common import locale, service_url, today, viewer
 from app.web.forms import entry_from_form, problem_text
 from records.portfolio import entries, vocabulary
@@ -35,8 +36,11 @@ def index() -> ResponseReturnValue:
 def show(class_id: int) -> ResponseReturnValue:
     session = get_session()
     overview = class_overview(session, viewer(), class_id, today(), locale())
+    courses = linked_courses(session, viewer(), class_id)  # LMS courses (LTI) linked to it
     session.commit()  # the access log rows for every pupil shown
-    return render_template("classes/show.html", overview=overview, today=today())
+    return render_template(
+        "classes/show.html", overview=overview, today=today(), lti_courses=courses
+    )
 
 
 @bp.route("/<int:class_id>/log", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from werkzeug.test import TestResponse
 
 from app.db import new_session
 from app.lti_views import _KEYS
+from lti.net import UrlPolicy
 from lti.people import platform_agent
 from lti.platform_keys import PlatformKeyCache
 from lti.registrations import add_deployment, register_platform
@@ -30,6 +31,9 @@ LAUNCH_URL = f"{SERVICE_URL}lti/launch"  # the launch URL Ashiato registers (its
 PUPIL_SUB = "portal-user-p1"
 TEACHER_SOURCED_ID = "t-0001"
 LAUNCHED = "http://adlnet.gov/expapi/verbs/launched"
+# The test platform runs on localhost over http: what LTI_ALLOW_HTTP and LTI_ALLOW_PRIVATE_URLS
+# allow outside production.
+LOCAL_PLATFORM = UrlPolicy(allow_http=True, allow_private=True)
 
 
 @pytest.fixture
@@ -47,7 +51,9 @@ def lti_school(
     """School A (code = the deployment id) with accounts; the platform registered for it; P1
     linked to the platform by sub, T1 known by a OneRoster sourcedId only."""
     # A fresh key cache per test, refetching at once on an unknown kid.
-    monkeypatch.setitem(db_app.extensions, _KEYS, PlatformKeyCache(cooldown_seconds=0))
+    monkeypatch.setitem(
+        db_app.extensions, _KEYS, PlatformKeyCache(cooldown_seconds=0, policy=LOCAL_PLATFORM)
+    )
     with db_app.app_context(), new_session() as session:
         world = build_school_world(session, SERVICE_URL)
         people = world["people"]
@@ -70,7 +76,7 @@ def lti_school(
             jwks_url=platform.jwks_url,
             org_code="B113210000015",
             unknown_users="refuse",
-            allow_http=True,  # the test platform serves plain http on localhost
+            policy=LOCAL_PLATFORM,  # the test platform serves plain http on localhost
         )
         deployment = add_deployment(session, registered.id, DEPLOYMENT_ID)
         assert deployment.org_id == world["school_a"].id  # the deployment id is its school code

@@ -38,6 +38,7 @@ INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 LINEITEM_READ_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+RESULT_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
 
 Tamper = Callable[[dict[str, Any], dict[str, Any]], tuple[dict[str, Any], dict[str, Any], Any]]
 
@@ -122,6 +123,9 @@ class TestPlatform:
         self.page_size = 2
         self.line_items: list[dict[str, Any]] = []
         self.scores: list[dict[str, Any]] = []
+        # The gradebook: line item id -> userId -> result (a posted score updates it).
+        self.results: dict[str, dict[str, dict[str, Any]]] = {}
+        self.grant_results = True  # whether tokens may carry the result.readonly scope
         self.token_requests = 0
         self._server: Any = None
         self._thread: threading.Thread | None = None
@@ -148,9 +152,13 @@ class TestPlatform:
             assert self.tool_jwks is not None, "set platform.tool_jwks first"
             config.get_registration().set_tool_key_set(self.tool_jwks)
             try:
-                return jsonify(config.get_access_token(request.form.to_dict()))
+                granted = config.get_access_token(request.form.to_dict())
             except Exception as exc:
                 return jsonify({"error": "invalid_client", "detail": str(exc)}), 400
+            if not self.grant_results:
+                scopes = [s for s in granted["scope"].split() if s != RESULT_SCOPE]
+                granted["scope"] = " ".join(scopes)
+            return jsonify(granted)
 
         @web.get("/memberships")
         def memberships() -> Any:
@@ -179,13 +187,64 @@ class TestPlatform:
         def scores(item: str) -> Any:
             self._check_bearer(SCORE_SCOPE)
             assert request.mimetype == "application/vnd.ims.lis.v1.score+json"
-            self.scores.append({"lineitem": item, **request.get_json(force=True)})
+            score = request.get_json(force=True)
+            self.scores.append({"lineitem": item, **score})
+            self.set_result(
+                item,
+                score["userId"],
+                score["scoreGiven"],
+                score["scoreMaximum"],
+                score.get("comment"),
+            )
             return "", 204
+
+        @web.get("/lineitems/<item>/results")
+        def results(item: str) -> Any:
+            self._check_bearer(RESULT_SCOPE)
+            answer = jsonify(
+                list(self.results.get(self.base_url + f"/lineitems/{item}", {}).values())
+            )
+            answer.mimetype = "application/vnd.ims.lis.v2.resultcontainer+json"
+            return answer
 
         self._server = make_server("127.0.0.1", 0, web, threaded=True)
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
+
+    def set_result(
+        self, item: str, user_id: str, score: float, maximum: float, comment: str | None = None
+    ) -> None:
+        """What the gradebook holds for a user (as a teacher in the LMS would change it)."""
+        item_url = item if item.startswith("http") else self.base_url + f"/lineitems/{item}"
+        self.results.setdefault(item_url, {})[user_id] = {
+            "id": f"{item_url}/results/{user_id}",
+            "scoreOf": item_url,
+            "userId": user_id,
+            "resultScore": score,
+            "resultMaximum": maximum,
+            "comment": comment,
+        }
+
+    def accept_deep_link(self, response_jwt: str) -> list[dict[str, Any]]:
+        """The platform's deep-linking return: verify our response with our published key set
+        (tool_jwks) and create the gradebook columns the content items ask for."""
+        config = self.config()
+        assert self.tool_jwks is not None, "set platform.tool_jwks first"
+        config.get_registration().set_tool_key_set(self.tool_jwks)
+        items: list[dict[str, Any]] = config.validate_deeplinking_resp({"JWT": response_jwt})
+        for item in items:
+            wanted = item.get("lineItem")
+            if wanted:
+                number = len(self.line_items) + 1
+                self.line_items.append(
+                    {
+                        "id": self.base_url + f"/lineitems/{number}",
+                        "resourceLinkId": f"link-{number}",
+                    }
+                    | wanted
+                )
+        return items
 
     def stop(self) -> None:
         if self._server is not None:

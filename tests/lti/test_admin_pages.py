@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.db import new_session
 from lti.models import LtiDeployment, LtiPlatform
 from records.identity.accounts import create_account
+from records.models import Organisation
 from tests.factories import PASSWORD
 from tests.lti.conftest import BASE
 from tests.lti.platform import ISSUER
@@ -123,3 +124,61 @@ def test_another_schools_admin_and_pupils_cannot_manage_registrations(
     assert sneaky.status_code == 404
     pupil = _signed_in(db_app, "p1@school.example.jp")
     assert pupil.get(f"{BASE}/lti/schools/{SCHOOL_A}/platforms").status_code == 403
+
+
+def test_a_system_admin_manages_any_schools_registrations(
+    db_app: Flask, lti_school: dict[str, Any]
+) -> None:
+    with db_app.app_context(), new_session() as session:
+        create_account(session, "ops@example.jp", PASSWORD, "system_admin", "131016")
+        session.commit()
+    ops = _signed_in(db_app, "ops@example.jp")
+    for school in (SCHOOL_A, SCHOOL_B):
+        page = ops.get(f"{BASE}/lti/schools/{school}/platforms")
+        assert page.status_code == 200
+    answer = ops.post(
+        f"{BASE}/lti/schools/{SCHOOL_B}/platforms",
+        data={
+            "csrf_token": _csrf(page.get_data(as_text=True)),
+            "issuer": "https://moodle.example.jp",
+            "client_id": "m-1",
+            "auth_login_url": "https://moodle.example.jp/auth",
+            "token_url": "https://moodle.example.jp/token",
+            "jwks_url": "https://moodle.example.jp/jwks",
+            "unknown_users": "refuse",
+        },
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    with db_app.app_context(), new_session() as session:
+        new = session.scalars(select(LtiPlatform).where(LtiPlatform.client_id == "m-1")).one()
+        org_b = session.scalars(select(Organisation.id).where(Organisation.code == SCHOOL_B)).one()
+        assert new.org_id == org_b
+
+
+def test_a_school_admin_stops_and_resumes_a_platforms_launches(
+    db_app: Flask,
+    platform: Any,
+    lti_school: dict[str, Any],
+    admins: dict[str, FlaskClient],
+) -> None:
+    from tests.lti.conftest import launch, pupil
+
+    admin = admins["A"]
+    path = f"{BASE}/lti/schools/{SCHOOL_A}/platforms/{lti_school['platform_id']}/active"
+    token = _csrf(admin.get(f"{BASE}/lti/schools/{SCHOOL_A}/platforms").get_data(as_text=True))
+    # Another school's admin cannot.
+    other = admins["B"]
+    other_token = _csrf(
+        other.get(f"{BASE}/lti/schools/{SCHOOL_B}/platforms").get_data(as_text=True)
+    )
+    sneaky = f"{BASE}/lti/schools/{SCHOOL_B}/platforms/{lti_school['platform_id']}/active"
+    assert other.post(sneaky, data={"csrf_token": other_token, "active": "0"}).status_code == 404
+    assert admin.post(path, data={"active": "0"}).status_code == 400  # no CSRF token
+    assert admin.post(path, data={"csrf_token": token, "active": "0"}).status_code == 302
+    page = admin.get(f"{BASE}/lti/schools/{SCHOOL_A}/platforms").get_data(as_text=True)
+    assert 'name="active" value="1"' in page  # offers to allow launches again
+    client = db_app.test_client()
+    started = client.get(platform.start_launch(pupil()))
+    assert started.status_code == 400  # the login initiation of an inactive platform
+    assert admin.post(path, data={"csrf_token": token, "active": "1"}).status_code == 302
+    assert launch(db_app.test_client(), platform, pupil()).status_code == 302

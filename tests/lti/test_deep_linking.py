@@ -40,7 +40,9 @@ def _field(page: str, name: str) -> str:
     return html.unescape(found.group(1))
 
 
-def choose(client: FlaskClient, location: str, kind: str, unit: str) -> tuple[str, str]:
+def choose(
+    client: FlaskClient, location: str, kind: str, unit: str, points: str = ""
+) -> tuple[str, str]:
     """The response page and its Content-Security-Policy."""
     client.environ_base["HTTP_REFERER"] = f"{BASE}/"  # flask-wtf checks it on HTTPS posts
     page = client.get(BASE + location)
@@ -53,6 +55,7 @@ def choose(client: FlaskClient, location: str, kind: str, unit: str) -> tuple[st
             "request": _field(text, "request"),
             "kind": kind,
             "unit": unit,
+            "points": points,
         },
     )
     assert answer.status_code == 200, answer.get_data(as_text=True)
@@ -85,6 +88,13 @@ def test_deep_linking_round_trip_places_a_reflection_that_opens_the_reflection_f
     assert item["type"] == "ltiResourceLink"
     assert item["custom"] == {"activity": "reflection", "unit": "分数"}
     assert "分数" in item["title"]
+    # It asks for a gradebook column, which the teacher's assessments go to (AGS).
+    assert item["lineItem"] == {
+        "scoreMaximum": 10,
+        "label": item["title"],
+        "resourceId": "ashiato:reflection:分数",
+        "tag": "ashiato",
+    }
     # The pupil launches the placed link: the reflection form opens.
     pupil_client = db_app.test_client()
     opened = launch(pupil_client, platform, pupil(claims={CUSTOM: item["custom"]}))
@@ -125,3 +135,60 @@ def test_a_changed_deep_linking_page_is_refused(
     assert answer.status_code == 302
     forged = client.get(BASE + answer.location + "x")
     assert forged.status_code == 401
+
+
+def test_the_teacher_chooses_the_points_and_a_platform_may_refuse_line_items(
+    db_app: Flask, platform: TestPlatform, lti_school: dict[str, Any]
+) -> None:
+    platform.tool_jwks = db_app.test_client().get(f"{BASE}/lti/jwks.json").get_json()
+    client = db_app.test_client()
+    claims = teacher().claims | deep_linking_request(platform)
+    answer = launch(client, platform, teacher(message_type="LtiDeepLinkingRequest", claims=claims))
+    page, _ = choose(client, answer.location, "goal", "漢字", points="20")
+    [item] = platform.accept_deep_link(_field(page, "JWT"))
+    assert item["lineItem"]["scoreMaximum"] == 20
+    assert platform.line_items[0]["tag"] == "ashiato"
+    claims = teacher().claims | deep_linking_request(platform, accept_lineitem=False)
+    answer = launch(client, platform, teacher(message_type="LtiDeepLinkingRequest", claims=claims))
+    page, _ = choose(client, answer.location, "activity", "")
+    [item] = platform.accept_deep_link(_field(page, "JWT"))
+    assert "lineItem" not in item
+    assert item["custom"] == {"activity": "activity"}
+
+
+@pytest.mark.parametrize("points", ["0", "1001", "ten", "-5"])
+def test_unusable_points_are_refused(
+    db_app: Flask, platform: TestPlatform, lti_school: dict[str, Any], points: str
+) -> None:
+    client = db_app.test_client()
+    claims = teacher().claims | deep_linking_request(platform)
+    answer = launch(client, platform, teacher(message_type="LtiDeepLinkingRequest", claims=claims))
+    client.environ_base["HTTP_REFERER"] = f"{BASE}/"
+    text = client.get(BASE + answer.location).get_data(as_text=True)
+    refused = client.post(
+        f"{BASE}/lti/deep-link",
+        data={
+            "csrf_token": _field(text, "csrf_token"),
+            "request": _field(text, "request"),
+            "kind": "reflection",
+            "unit": "分数",
+            "points": points,
+        },
+    )
+    assert refused.status_code == 400
+    assert "points" in html.unescape(refused.get_data(as_text=True))
+
+
+def test_deep_linking_data_is_returned_exactly_as_sent(
+    db_app: Flask, platform: TestPlatform, lti_school: dict[str, Any]
+) -> None:
+    platform.tool_jwks = db_app.test_client().get(f"{BASE}/lti/jwks.json").get_json()
+    data = "  " + "x" * 600 + "  "  # longer than a title, with spaces at both ends
+    client = db_app.test_client()
+    claims = teacher().claims | deep_linking_request(platform, data=data)
+    answer = launch(client, platform, teacher(message_type="LtiDeepLinkingRequest", claims=claims))
+    page, _ = choose(client, answer.location, "reflection", "分数")
+    config = platform.config()
+    config.get_registration().set_tool_key_set(platform.tool_jwks)
+    decoded = config.tool_validate_and_decode(_field(page, "JWT"))
+    assert decoded["https://purl.imsglobal.org/spec/lti-dl/claim/data"] == data

@@ -171,3 +171,75 @@ def test_production_registrations_need_https(db_app: Flask) -> None:
             jwks_url="https://portal.example.jp/jwks",
             org_code=SCHOOL,
         )
+
+
+def test_cli_updates_deactivates_and_activates_a_registration(db_app: Flask) -> None:
+    _school(db_app)
+    runner = db_app.test_cli_runner()
+    registered = runner.invoke(
+        args=[
+            "lti",
+            "register-platform",
+            "--issuer",
+            "https://portal.example.jp",
+            "--client-id",
+            "c-1",
+            "--auth-url",
+            "https://portal.example.jp/auth",
+            "--token-url",
+            "https://portal.example.jp/token",
+            "--jwks-url",
+            "https://portal.example.jp/jwks",
+            "--org",
+            SCHOOL,
+            "--json",
+        ]
+    )
+    platform_id = str(json.loads(registered.output)["platform"])
+    updated = runner.invoke(
+        args=[
+            "lti",
+            "update-platform",
+            "--platform",
+            platform_id,
+            "--jwks-url",
+            "https://portal.example.jp/keys/v2",
+            "--unknown-users",
+            "create",
+        ]
+    )
+    assert updated.exit_code == 0, updated.output
+    refused = runner.invoke(
+        args=["lti", "update-platform", "--platform", platform_id, "--jwks-url", "ftp://x.jp/"]
+    )
+    assert refused.exit_code != 0
+    assert "key-set URL is refused" in refused.output
+    assert runner.invoke(args=["lti", "deactivate", "--platform", platform_id]).exit_code == 0
+    assert "inactive" in runner.invoke(args=["lti", "list"]).output
+    with db_app.app_context(), new_session() as session:
+        platform = session.scalars(select(LtiPlatform)).one()
+        assert (platform.jwks_url, platform.unknown_users, platform.active) == (
+            "https://portal.example.jp/keys/v2",
+            "create",
+            False,
+        )
+    assert runner.invoke(args=["lti", "activate", "--platform", platform_id]).exit_code == 0
+    assert "\tactive" in runner.invoke(args=["lti", "list"]).output
+    missing = runner.invoke(args=["lti", "deactivate", "--platform", "999999"])
+    assert missing.exit_code != 0
+    assert "no platform registration" in missing.output
+
+
+def test_the_scheduled_rotation_publishes_a_new_key_beside_the_previous_one(
+    db_app: Flask,
+) -> None:
+    """app/cron.py runs app.jobs.rotate_lti_tool_keys monthly (no Redis needed to call it)."""
+    from app.jobs import rotate_lti_tool_keys
+
+    client = db_app.test_client()
+    [before] = client.get("/lti/jwks.json").get_json()["keys"]
+    with db_app.app_context():
+        rotate_lti_tool_keys()
+    after = client.get("/lti/jwks.json").get_json()["keys"]
+    assert [key["kid"] for key in after][1:] == [before["kid"]]
+    assert after[0]["kid"] != before["kid"]

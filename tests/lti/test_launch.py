@@ -203,3 +203,23 @@ def test_a_launch_without_the_browsers_cookie_offers_a_new_window(
     assert 'target="_blank"' in page
     assert platform.base_url in answer.headers["Content-Security-Policy"]
     assert not signed_in(other_browser)
+
+
+def test_a_teacher_launching_from_their_classs_course_lands_on_that_class(
+    db_app: Flask, platform: TestPlatform, lti_school: dict[str, Any]
+) -> None:
+    """A course whose context id is the class's OneRoster sourcedId opens that class."""
+    from records.identity.models import SchoolClass
+
+    with db_app.app_context(), new_session() as session:
+        ids = {k.sourced_id: k.id for k in session.scalars(select(SchoolClass))}
+    context = {"https://purl.imsglobal.org/spec/lti/claim/context": {"id": "4-1", "title": "算数"}}
+    client = db_app.test_client()
+    answer = launch(client, platform, teacher(claims=teacher().claims | context))
+    assert answer.status_code == 302
+    assert answer.location.endswith(f"/classes/{ids['4-1']}")
+    assert client.get(BASE + answer.location).status_code == 200
+    # 4-2 is not T1's class: the list of their classes instead.
+    context = {"https://purl.imsglobal.org/spec/lti/claim/context": {"id": "4-2", "title": "国語"}}
+    answer = launch(db_app.test_client(), platform, teacher(claims=teacher().claims | context))
+    assert answer.location.endswith("/classes")

@@ -197,3 +197,60 @@ def test_unusable_login_initiation_is_refused(
     assert answer.status_code == 400
     assert reason in answer.get_data(as_text=True)
     assert "lti1p3-state-" not in answer.headers.get("Set-Cookie", "")
+
+
+def test_an_unknown_kid_refetches_the_key_set_once_and_not_again_within_the_cooldown(
+    db_app: Flask,
+    platform: TestPlatform,
+    lti_school: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.lti_views import _KEYS
+    from lti.platform_keys import PlatformKeyCache
+    from tests.lti.conftest import LOCAL_PLATFORM
+
+    assert launch(db_app.test_client(), platform, pupil()).status_code == 302
+    assert platform.jwks_requests == 1
+    unknown = pupil(tamper=other_key(kid="kid-nobody-published")(platform))
+    assert launch(db_app.test_client(), platform, unknown).status_code == 401
+    assert platform.jwks_requests == 2  # refetched once for the unknown kid, not more
+    # With a cooldown, a storm of unknown kids refetches nothing more.
+    cache = PlatformKeyCache(cooldown_seconds=60, policy=LOCAL_PLATFORM)
+    monkeypatch.setitem(db_app.extensions, _KEYS, cache)
+    assert launch(db_app.test_client(), platform, pupil()).status_code == 302
+    for _ in range(3):
+        unknown = pupil(tamper=other_key(kid="kid-nobody-published")(platform))
+        assert launch(db_app.test_client(), platform, unknown).status_code == 401
+    assert platform.jwks_requests == 3
+
+
+def test_the_key_set_is_fetched_again_when_its_ttl_has_passed(
+    db_app: Flask,
+    platform: TestPlatform,
+    lti_school: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from app.lti_views import _KEYS
+    from lti.platform_keys import PlatformKeyCache
+    from tests.lti.conftest import LOCAL_PLATFORM
+
+    cache = PlatformKeyCache(ttl_seconds=0.5, cooldown_seconds=60, policy=LOCAL_PLATFORM)
+    monkeypatch.setitem(db_app.extensions, _KEYS, cache)
+    assert launch(db_app.test_client(), platform, pupil()).status_code == 302
+    assert launch(db_app.test_client(), platform, pupil()).status_code == 302
+    assert platform.jwks_requests == 1
+    time.sleep(0.6)
+    assert launch(db_app.test_client(), platform, pupil()).status_code == 302
+    assert platform.jwks_requests == 2
+
+
+@pytest.mark.parametrize(
+    ("iat", "exp"), [(-120, -30), (30, 300)], ids=["expired 30 s ago", "issued 30 s ahead"]
+)
+def test_clock_skew_within_the_leeway_is_accepted(
+    iat: int, exp: int, db_app: Flask, platform: TestPlatform, lti_school: dict[str, Any]
+) -> None:
+    client = db_app.test_client()
+    answer = launch(client, platform, pupil(tamper=times(iat=iat, exp=exp)(platform)))
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    assert signed_in(client)
