@@ -38,3 +38,5 @@ class Defaults:
     JSON_AS_ASCII = False
     # Days a built transfer package stays downloadable (issue 5).
     TRANSFER_EXPORT_DAYS = 7
+    # Largest transfer package an import accepts (413 beyond); uploads are stored in pieces.
+    TRANSFER_MAX_PACKAGE_BYTES = 2 * 1024**3

@@ -30,8 +30,8 @@ from app.urls import public_url
 from records.errors import RecordsError
 from records.jobs import create_job, set_status
 from records.organisations import get_organisation
+from records.portability.imports import import_file
 from records.portability.keys import PublicKeyInfo, create_key, published_keys, revoke_key
-from records.portability.transfers import import_file
 from records.portability.trust import TrustEntry, add_trusted, list_trusted, remove_trusted
 
 T = TypeVar("T")

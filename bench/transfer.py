@@ -42,7 +42,8 @@ from tests.portability.world import SCHOOL_A, build_receiver, build_sender
 SERVICE_URL_B = "https://ashiato-b.bench/"
 
 
-def _app(url: str, public_url: str, folder: Path) -> Flask:
+def _app(url: str, public_url: str, folder: Path, fresh: bool = True) -> Flask:
+    """The app over its database; `fresh` empties a PostgreSQL schema first."""
     app = create_app(
         {
             "DATABASE_URL": url,
@@ -54,7 +55,7 @@ def _app(url: str, public_url: str, folder: Path) -> Flask:
     )
     app.instance_path = str(folder)
     with app.app_context():
-        if url.startswith("postgresql"):
+        if fresh and url.startswith("postgresql"):
             with get_engine().begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))

@@ -8,20 +8,23 @@ Routes join the API blueprint (its authentication applies); the domain decides w
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 from flask import Response, current_app, jsonify, request, stream_with_context
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.api.transfer_spec import ExportSchema, ImportJobSchema, SigningKeySchema
 from app.api.views import bp
 from app.auth import current_account
 from app.db import get_session
+from app.errors import error_response
 from app.queue import enqueue
 from records.errors import AuthenticationError, BadRequestError
 from records.identity.accounts import AccountInfo
 from records.identity.rosters import check_job_visible
 from records.jobs import get_job, set_status
+from records.portability.imports import UploadTooLargeError, start_import
 from records.portability.keys import published_keys
 from records.portability.profile import bagit_profile
 from records.portability.transfers import (
@@ -29,13 +32,50 @@ from records.portability.transfers import (
     export_view,
     package_chunks,
     start_export,
-    start_import,
 )
+
+
+def max_package_bytes() -> int:
+    """Largest transfer package accepted for import (TRANSFER_MAX_PACKAGE_BYTES, default 2 GB):
+    far above MAX_CONTENT_LENGTH, which bounds every other request."""
+    return int(current_app.config["TRANSFER_MAX_PACKAGE_BYTES"])
+
+
+class PackageTooLargeError(RequestEntityTooLarge):
+    """A package above TRANSFER_MAX_PACKAGE_BYTES, said before any of it is read."""
+
+
+def too_large_message() -> str:
+    return (
+        f"the transfer package is larger than this server accepts ({max_package_bytes()} "
+        "bytes, TRANSFER_MAX_PACKAGE_BYTES); ask its administrator to raise the limit"
+    )
+
+
+@bp.url_value_preprocessor
+def _large_packages(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """Runs before the blueprint's authentication (which may read a form for its CSRF check):
+    an import may be as large as TRANSFER_MAX_PACKAGE_BYTES, not MAX_CONTENT_LENGTH."""
+    if endpoint == "api.create_import":
+        allow_large_package()
+
+
+def allow_large_package() -> None:
+    limit = max_package_bytes()
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise PackageTooLargeError()
+
+
+@bp.errorhandler(PackageTooLargeError)
+def _package_too_large(_exc: PackageTooLargeError) -> ResponseReturnValue:
+    return error_response(413, too_large_message())
 
 
 @bp.post("/learners/<public_id>/exports")
 def create_export(public_id: str) -> ResponseReturnValue:
-    """Export a pupil's records as a signed transfer package (runs as a job)."""
+    """Export a pupil's records as a signed transfer package (runs as a job). `recipient`
+    (an organisation code) and `purpose` say where it goes; see the OpenAPI document."""
     session = get_session()
     view = start_export(
         session,
@@ -43,6 +83,8 @@ def create_export(public_id: str) -> ResponseReturnValue:
         public_id,
         datetime.now(UTC).date(),
         int(current_app.config.get("TRANSFER_EXPORT_DAYS", 7)),
+        recipient=request.values.get("recipient") or None,
+        purpose=request.values.get("purpose") or None,
     )
     session.commit()
     rq_id = enqueue("exports", "app.jobs.run_transfer_export", view.id)
@@ -64,6 +106,10 @@ def download_package(export_id: str) -> ResponseReturnValue:
     session = get_session()
     view, chunks = package_chunks(session, _viewer(), export_id)
     session.commit()  # the access-log row
+    return package_response(view, chunks)
+
+
+def package_response(view: ExportView, chunks: Any) -> Response:
     response = Response(stream_with_context(chunks), mimetype="application/zip")
     response.headers["Content-Length"] = str(view.size)
     response.headers["Content-Disposition"] = (
@@ -77,30 +123,35 @@ def download_package(export_id: str) -> ResponseReturnValue:
 @bp.post("/imports")
 def create_import() -> ResponseReturnValue:
     """Upload a transfer package (the body, or the form field `file`); `person` (query or
-    form) chooses the pupil when the package's userMasterIdentifier matches nobody here."""
+    form) chooses the pupil when the package's userMasterIdentifier matches nobody here.
+    The upload is read and stored a piece at a time, up to TRANSFER_MAX_PACKAGE_BYTES."""
     upload = request.files.get("file")
-    data = upload.read() if upload is not None else request.get_data()
-    if not data:
-        raise BadRequestError("send the transfer package (zip) as the body or as the field 'file'")
+    stream: IO[bytes] = upload.stream if upload is not None else request.stream
     person = request.values.get("person") or None
     school = request.values.get("school")
     if school is not None and not school.isdigit():
         raise BadRequestError("school must be the receiving school's numeric id")
     session = get_session()
-    job_id = start_import(
-        session,
-        _viewer(),
-        data,
-        (upload.filename if upload is not None else None) or "package.zip",
-        person,
-        int(school) if school is not None else None,
-    )
+    try:
+        started = start_import(
+            session,
+            _viewer(),
+            stream,
+            (upload.filename if upload is not None else None) or "package.zip",
+            person,
+            int(school) if school is not None else None,
+            max_bytes=max_package_bytes(),
+        )
+    except UploadTooLargeError:
+        session.rollback()
+        return error_response(413, too_large_message())
     session.commit()
-    rq_id = enqueue("exports", "app.jobs.run_transfer_import", job_id)
-    if rq_id is not None:
-        set_status(session, job_id, "queued", rq_id=rq_id)
-        session.commit()
-    return jsonify(_import_body(job_id)), 202
+    if not started.needs_pupil:  # a waiting import is queued once its pupil is chosen
+        rq_id = enqueue("exports", "app.jobs.run_transfer_import", started.job_id)
+        if rq_id is not None:
+            set_status(session, started.job_id, "queued", rq_id=rq_id)
+            session.commit()
+    return jsonify(_import_body(started.job_id)), 202
 
 
 @bp.get("/imports/<job_id>")

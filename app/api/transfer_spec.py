@@ -25,6 +25,13 @@ class ExportSchema(Schema):
     kid = fields.String(allow_none=True, metadata={"description": "the signing key's id"})
     counts = fields.Dict()
     expired = fields.Boolean()
+    recipient_kind = fields.String(
+        metadata={"description": "self | school | board | third_party | '' (transfer flow)"}
+    )
+    recipient = fields.String(
+        attribute="recipient_code", allow_none=True, metadata={"description": "organisation code"}
+    )
+    purpose = fields.String(metadata={"description": "self | transfer | a consented purpose"})
 
 
 class ImportJobSchema(Schema):
@@ -68,7 +75,25 @@ def add_transfer_paths(spec: APISpec, errors: dict[str, Any]) -> None:
                 "description": "Start exporting a pupil's records as a signed BagIt transfer "
                 "package (the pupil's school admin, or the pupil). Runs as a job; follow "
                 "status_url, then download package_url until the export expires.",
-                "parameters": [public_id],
+                "parameters": [
+                    public_id,
+                    {
+                        "name": "recipient",
+                        "in": "query",
+                        "description": "code of the receiving organisation (none: the pupil's "
+                        "own copy, or the transfer flow). A board or third party needs the "
+                        "pupil's consent for `purpose` (403 with the reason without it), checked "
+                        "again at download.",
+                        "schema": {"type": "string"},
+                    },
+                    {
+                        "name": "purpose",
+                        "in": "query",
+                        "description": "admissions | learning_service | research (third "
+                        "parties and boards); transfer (schools)",
+                        "schema": {"type": "string"},
+                    },
+                ],
                 "responses": {
                     "202": {"description": "accepted", "content": _json("Export")},
                     **errors,
@@ -138,6 +163,7 @@ def add_transfer_paths(spec: APISpec, errors: dict[str, Any]) -> None:
                 "responses": {
                     "202": {"description": "accepted", "content": _json("ImportJob")},
                     **errors,
+                    "413": {"description": "larger than TRANSFER_MAX_PACKAGE_BYTES"},
                 },
             }
         },

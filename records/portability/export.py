@@ -1,7 +1,8 @@
 """The package builder: one zipped BagIt bag per pupil, signed by the exporting school.
 
 Streamed: statements are read a page at a time and written as NDJSON exactly as the database
-holds them (in `stored` order), attachments are written one at a time, the bag's checksums are
+holds them (in `stored` order), attachments are copied from the database to files a piece at a
+time (never one whole file in memory), the bag's checksums are
 computed from the files, and the zip is written file by file. Nothing holds the whole pupil in
 memory. The caller hands in a work directory and owns its removal.
 """
@@ -20,7 +21,7 @@ from typing import IO, Any
 import bagit  # type: ignore[import-untyped]  # bagit ships no type information
 import jwt
 import orjson
-from sqlalchemy import Text, cast, func, select, tuple_
+from sqlalchemy import Integer, Text, cast, func, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from records.errors import NotFoundError
@@ -48,6 +49,7 @@ VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 RECOGNISED = VERB_RECOGNISED
 ENTRY = ENTRY_CATEGORY
 ZIP_CHUNK = 1024 * 1024
+ATTACHMENT_PIECE = 4 * 1024 * 1024  # bytes of an attachment read from the database at once
 Progress = Callable[[int, int], None]
 
 
@@ -306,15 +308,42 @@ def _write_attachments(
         sha2 = str(meta.get("sha2", ""))
         if not sha2 or sha2 in written:
             continue
-        content = session.scalar(
-            select(Attachment.content).where(Attachment.org_id == org_id, Attachment.sha2 == sha2)
-        )
-        if content is None:
+        length = attachment_length(session, org_id, sha2)
+        if length is None:
             continue  # sent by fileUrl only: the LRS never had the bytes
-        (root / "attachments" / sha2).write_bytes(content)
+        with (root / "attachments" / sha2).open("wb") as out:
+            for piece in attachment_pieces(session, org_id, sha2, length):
+                out.write(piece)
         written.add(sha2)
         counts.attachments += 1
-        counts.attachment_bytes += len(content)
+        counts.attachment_bytes += length
+
+
+def attachment_length(session: Session, org_id: int, sha2: str) -> int | None:
+    """Bytes of a stored attachment (None: the LRS does not hold it)."""
+    found = session.scalar(
+        select(func.length(Attachment.content)).where(
+            Attachment.org_id == org_id, Attachment.sha2 == sha2
+        )
+    )
+    return None if found is None else int(found)
+
+
+def attachment_pieces(
+    session: Session, org_id: int, sha2: str, length: int, piece: int = ATTACHMENT_PIECE
+) -> Iterator[bytes]:
+    """An attachment's bytes a piece at a time (substr works on BLOB and bytea alike), so a
+    large file is copied from the database to the bag without ever being whole in memory."""
+    where = (Attachment.org_id == org_id, Attachment.sha2 == sha2)
+    for start in range(0, max(length, 1), piece):
+        content = session.scalar(
+            select(
+                func.substr(Attachment.content, cast(start + 1, Integer), cast(piece, Integer))
+            ).where(*where)
+        )
+        if content is None:
+            return
+        yield bytes(content)
 
 
 # --- portfolio, signature, zip -------------------------------------------------------------

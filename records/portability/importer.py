@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, LargeBinary, bindparam, cast, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from records.portability.zipsafe import PackageRefusedError
 from records.xapi import agent_key, parse_statement, parse_timestamp, parse_uuid
 
 BATCH = 500
+ATTACHMENT_PIECE = 4 * 1024 * 1024  # bytes of an attachment written to the database at once
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 Progress = Callable[[int, int], None]
 
@@ -74,8 +76,18 @@ class Receipt:
         }
 
 
+class PupilNotFoundError(PackageRefusedError):
+    """No pupil here has the package's identifiers: the receiving school chooses the pupil."""
+
+
 def match_person(
     session: Session, package: VerifiedPackage, service_url: str, chosen: str | None
+) -> Person:
+    return match_person_document(session, package.person, service_url, chosen)
+
+
+def match_person_document(
+    session: Session, person: dict[str, Any], service_url: str, chosen: str | None
 ) -> Person:
     """The local pupil: the one the admin chose, else the one with the package's
     userMasterIdentifier, else the one already holding the package's identifiers."""
@@ -84,24 +96,25 @@ def match_person(
             return find_person(session, chosen)
         except RecordsError as exc:
             raise PackageRefusedError(exc.message) from None
+    masters = person.get("userMasterIdentifiers")
     keys = [
         stored_key(account_agent(oneroster_home_page(service_url, "userMasterIdentifier"), name))
-        for name in package.person.get("userMasterIdentifiers") or []
+        for name in (masters if isinstance(masters, list) else [])
         if isinstance(name, str) and name
     ]
-    for group in (keys, _identifier_keys(package)):
+    for group in (keys, _identifier_keys(person)):
         people = set(
             session.scalars(select(ActorLink.person_id).where(ActorLink.agent_key.in_(group)))
         )
         if len(people) == 1:
-            person = session.get(Person, people.pop())
-            if person is not None:
-                return person
+            found = session.get(Person, people.pop())
+            if found is not None:
+                return found
         if len(people) > 1:
             raise PackageRefusedError(
                 "the package's identifiers belong to more than one person here; choose the pupil"
             )
-    raise PackageRefusedError(
+    raise PupilNotFoundError(
         "no pupil here has the package's userMasterIdentifier or identifiers; import the "
         "roster first, or choose the pupil (person = their public id)"
     )
@@ -243,7 +256,7 @@ def _compare_known(
 def _store_attachments(
     session: Session, org_id: int, package: VerifiedPackage, receipt: Receipt
 ) -> None:
-    """One file at a time, so a large package never sits in memory whole."""
+    """One file at a time, a piece at a time, so a large package never sits in memory."""
     for sha2, content_type in package.attachments.items():
         exists = session.scalar(
             select(Attachment.id).where(Attachment.org_id == org_id, Attachment.sha2 == sha2)
@@ -251,15 +264,59 @@ def _store_attachments(
         if exists is not None:
             receipt.attachments_present += 1
             continue
-        content = package.attachment_path(sha2).read_bytes()
-        store._store_parts(session, org_id, [store.AttachmentPart(sha2, content_type, content)])
+        store_attachment_file(session, org_id, sha2, content_type, package.attachment_path(sha2))
         receipt.attachments_stored += 1
 
 
-def _identifier_keys(package: VerifiedPackage) -> list[str]:
+def store_attachment_file(
+    session: Session,
+    org_id: int,
+    sha2: str,
+    content_type: str,
+    path: Path,
+    piece: int = ATTACHMENT_PIECE,
+) -> None:
+    """An attachment row written from a file: the first piece inserted, the rest appended, so
+    no more than one piece is ever in memory (the hash was checked by the verifier). The bytes
+    travel as parameters, never inside a statement: the compiled-statement cache would keep a
+    statement holding them, and with it every piece."""
+    conn = session.connection()
+    with path.open("rb") as source:
+        conn.execute(
+            _ADD_ATTACHMENT,
+            {
+                "org_id": org_id,
+                "sha2": sha2,
+                "content_type": content_type[:255],
+                "length": path.stat().st_size,
+                "content": source.read(piece),
+            },
+        )
+        append = _append_statement(conn.dialect.name)
+        while more := source.read(piece):
+            conn.execute(append, {"b_org": org_id, "b_sha2": sha2, "more": more})
+
+
+_ADD_ATTACHMENT = insert(Attachment)
+
+
+def _append_statement(dialect: str) -> Any:
+    joined: ColumnElement[Any] = Attachment.content.op("||")(bindparam("more", type_=LargeBinary))
+    if dialect == "sqlite":  # || makes text of two blobs there; CAST makes it a blob again
+        joined = cast(joined, LargeBinary)
+    return (
+        update(Attachment)
+        .where(Attachment.org_id == bindparam("b_org"), Attachment.sha2 == bindparam("b_sha2"))
+        .values(content=joined)
+    )
+
+
+def _identifier_keys(person: dict[str, Any]) -> list[str]:
     keys = []
-    for entry in package.person.get("identifiers") or []:
-        key = agent_key(entry["agent"])
+    entries = person.get("identifiers")
+    for entry in entries if isinstance(entries, list) else []:
+        agent = entry.get("agent") if isinstance(entry, dict) else None
+        key = agent_key(agent) if isinstance(agent, dict) else None
         if key:
             keys.append(index_key(key))
     return keys

@@ -61,6 +61,13 @@ class TransferExport(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64), default="")
     counts: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # Who receives the package: "self" (the pupil's own copy), "school" (the transfer flow),
+    # "board" or "third_party" (these need the pupil's consent, checked at start and download),
+    # or "" (not said: the transfer flow, as before recipients were recorded).
+    recipient_kind: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    recipient_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
+    # Why the data leaves: a consent purpose (records.trust.consent.SHARING_PURPOSES).
+    purpose: Mapped[str] = mapped_column(String(32), default="transfer", server_default="transfer")
 
 
 class TransferExportChunk(Base):
@@ -70,6 +77,19 @@ class TransferExportChunk(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     export_id: Mapped[str] = mapped_column(
         ForeignKey("transfer_exports.id", ondelete="CASCADE"), index=True
+    )
+    n: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TransferUploadChunk(Base):
+    """A piece of an uploaded package waiting for its import job, in order (n = 0, 1, ...):
+    an upload of any size is written and read a chunk at a time, and any worker can read it."""
+
+    __tablename__ = "transfer_upload_chunks"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(
+        ForeignKey("background_jobs.id", ondelete="CASCADE"), index=True
     )
     n: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,6 +1,9 @@
-"""Transfers as people start and follow them: who may export whose records, the export job's
-work, the expiring download, and the receiving school's import job. Every export and download
-of a pupil's records writes an access-log row with purpose "transfer". Flushes, never commits."""
+"""Exports as people start and follow them: who may export whose records and to whom, the
+export job's work, and the expiring download. Every export and download of a pupil's records
+writes an access-log row; one to a board or a third party needs the pupil's consent when it
+starts, when it is built and when it is downloaded (records.portability.recipients). Imports
+are records.portability.imports (re-exported here for the job runner and the CLI). Flushes,
+never commits."""
 
 from __future__ import annotations
 
@@ -15,23 +18,32 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from records.audit import Accessor, record_access
+from records.audit import Accessor, record_access, record_accesses
 from records.errors import ForbiddenError, NotFoundError
-from records.identity.access import current_enrollment, school_members
+from records.identity.access import current_enrollment
 from records.identity.accounts import AccountInfo
 from records.identity.models import Enrollment, OrgMembership, Person
 from records.identity.people import find_person
-from records.jobs import create_job, get_job, job_upload, set_status
-from records.models import Upload
+from records.jobs import create_job, get_job
+from records.models import Organisation
 from records.portability.export import ExportRequest, build_package
-from records.portability.importer import Receipt, import_package, match_person
+
+# Used through this module by app.jobs (explicit re-exports).
+from records.portability.imports import discard_upload as discard_upload
+from records.portability.imports import run_import as run_import
 from records.portability.keys import signing_key
 from records.portability.models import TransferExport, TransferExportChunk
-from records.portability.verify import verify_package
-from records.portability.zipsafe import PackageRefusedError, ZipLimits
+from records.portability.recipients import (
+    NEEDS_CONSENT,
+    check_consent,
+    log_purpose,
+    recipient_of,
+    require_export_consent,
+)
 
 CHUNK = 4 * 1024 * 1024
 Progress = Callable[[int, int], None]
+_ADD_CHUNK = insert(TransferExportChunk)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,11 @@ class ExportView:
     sha256: str
     kid: str | None
     counts: dict[str, Any]
+    person_name: str = ""
+    recipient_kind: str = ""
+    recipient_code: str | None = None
+    recipient_name: str = ""
+    purpose: str = "transfer"
 
     @property
     def expired(self) -> bool:
@@ -56,11 +73,22 @@ class ExportView:
 
 
 def start_export(
-    session: Session, viewer: AccountInfo, public_id: str, today: date, days_valid: int
+    session: Session,
+    viewer: AccountInfo,
+    public_id: str,
+    today: date,
+    days_valid: int,
+    recipient: str | None = None,
+    purpose: str | None = None,
 ) -> ExportView:
-    """Queue an export of a pupil's records (their school's admin, or the pupil themselves)."""
+    """Queue an export of a pupil's records (their school's admin, or the pupil themselves).
+    `recipient` is the receiving organisation's code (none: the pupil's own copy, or the
+    transfer flow); a board or third party needs the pupil's consent for `purpose`, now."""
     person = find_person(session, public_id)
     org_id = _exporting_school(session, viewer, person, today)
+    to = recipient_of(session, viewer, person, recipient, purpose)
+    if to.kind in NEEDS_CONSENT:
+        require_export_consent(session, person.id, to)
     now = datetime.now(UTC)
     purge_expired(session, now)
     job_id = create_job(session, "transfer_export", org_id=org_id, requested_by=viewer.id)
@@ -75,6 +103,9 @@ def start_export(
         size=0,
         sha256="",
         counts={},
+        recipient_kind=to.kind,
+        recipient_org_id=to.org_id,
+        purpose=to.purpose,
     )
     session.add(row)
     session.flush()
@@ -82,10 +113,30 @@ def start_export(
         session,
         Accessor(account_id=viewer.id, org_id=org_id),
         person.id,
-        "transfer export",
-        "transfer",
+        "export",
+        log_purpose(row, viewer),
     )
     return _view(session, row)
+
+
+def export_subject(
+    session: Session, viewer: AccountInfo, public_id: str, today: date
+) -> tuple[str, str]:
+    """(public id, name) of a pupil whose records the viewer may export (the export form
+    shows the name, so this is logged)."""
+    if len(public_id) > 64 or not public_id.isprintable():
+        raise NotFoundError("no pupil with this id")
+    person = find_person(session, public_id)
+    org_id = _exporting_school(session, viewer, person, today)
+    own = viewer.person_id == person.id
+    record_access(
+        session,
+        Accessor(account_id=viewer.id, org_id=org_id),
+        person.id,
+        "export.form",
+        "self" if own else "transfer",
+    )
+    return person.public_id, " ".join(p for p in (person.family_name, person.given_name) if p)
 
 
 def _exporting_school(session: Session, viewer: AccountInfo, person: Person, today: date) -> int:
@@ -122,6 +173,7 @@ def run_export(
 ) -> ExportView:
     """Build and store the package (idempotent: a rebuilt package replaces the earlier one)."""
     row = _export_row(session, export_id)
+    check_consent(session, row)  # taken back since it was asked for: nothing is built
     key = signing_key(session, row.org_id, secret)
     with tempfile.TemporaryDirectory(prefix="ashiato-export-") as tmp:
         built = build_package(
@@ -132,12 +184,13 @@ def run_export(
             progress,
         )
         session.execute(delete(TransferExportChunk).where(TransferExportChunk.export_id == row.id))
+        conn = session.connection()
         with built.path.open("rb") as package:
             n = 0
             while chunk := package.read(CHUNK):
-                session.execute(
-                    insert(TransferExportChunk).values(export_id=row.id, n=n, content=chunk)
-                )
+                # Values as parameters: a statement holding its bytes would be kept by the
+                # compiled-statement cache, and with it every chunk.
+                conn.execute(_ADD_CHUNK, {"export_id": row.id, "n": n, "content": chunk})
                 n += 1
     row = _export_row(session, export_id)
     row.size, row.sha256, row.kid, row.counts = built.size, built.sha256, built.kid, built.counts
@@ -151,21 +204,56 @@ def purge_expired(session: Session, now: datetime) -> None:
     session.execute(delete(TransferExportChunk).where(TransferExportChunk.export_id.in_(expired)))
 
 
-def discard_upload(session: Session, job_id: str) -> None:
-    """An uploaded package is not kept once its import finished or was refused."""
-    session.execute(delete(Upload).where(Upload.job_id == job_id))
-
-
 def export_view(session: Session, viewer: AccountInfo, export_id: str) -> ExportView:
     row = _export_row(session, export_id)
     _check_may_see(session, viewer, row)
     return _view(session, row)
 
 
+def export_page(session: Session, viewer: AccountInfo, export_id: str) -> ExportView:
+    """An export as its page shows it (with the pupil's name): the view is logged."""
+    row = _export_row(session, export_id)
+    _check_may_see(session, viewer, row)
+    record_access(
+        session,
+        Accessor(account_id=viewer.id, org_id=row.org_id),
+        row.person_id,
+        "export.status",
+        log_purpose(row, viewer),
+    )
+    return _view(session, row)
+
+
+def recent_exports(session: Session, viewer: AccountInfo, limit: int = 20) -> list[ExportView]:
+    """The pupil's own exports, or those of the schools the viewer administers, newest
+    first; each pupil shown is logged."""
+    stmt = select(TransferExport).order_by(TransferExport.created_at.desc()).limit(limit)
+    if viewer.has_role("system_admin"):
+        pass
+    elif viewer.orgs_for("school_admin"):
+        stmt = stmt.where(TransferExport.org_id.in_(viewer.orgs_for("school_admin")))
+    elif viewer.person_id is not None:
+        stmt = stmt.where(TransferExport.person_id == viewer.person_id)
+    else:
+        return []
+    rows = list(session.scalars(stmt))
+    shown = {row.person_id: row for row in rows}
+    record_accesses(
+        session,
+        Accessor(account_id=viewer.id),
+        [
+            (person_id, "export.list", log_purpose(row, viewer), 1)
+            for person_id, row in sorted(shown.items())
+        ],
+    )
+    return [_view(session, row) for row in rows]
+
+
 def package_chunks(
     session: Session, viewer: AccountInfo, export_id: str
 ) -> tuple[ExportView, Iterator[bytes]]:
-    """The finished, unexpired package, read a chunk at a time; the download is logged."""
+    """The finished, unexpired package, read a chunk at a time; the download is logged. An
+    export to a board or third party is handed out only while the pupil's consent holds."""
     row = _export_row(session, export_id)
     _check_may_see(session, viewer, row)
     view = _view(session, row)
@@ -173,26 +261,32 @@ def package_chunks(
         raise NotFoundError(f"export {export_id} is not ready (status: {view.status})")
     if view.expired:
         raise NotFoundError(f"export {export_id} expired at {view.expires_at.isoformat()}")
+    check_consent(session, row)
     record_access(
         session,
         Accessor(account_id=viewer.id, org_id=row.org_id),
         row.person_id,
-        "transfer package",
-        "transfer",
+        "export.download",
+        log_purpose(row, viewer),
     )
 
     def chunks() -> Iterator[bytes]:
-        n = 0
-        while True:
-            content = session.scalar(
-                select(TransferExportChunk.content).where(
-                    TransferExportChunk.export_id == export_id, TransferExportChunk.n == n
+        # Streamed after the caller's transaction has ended: the reads take a connection of
+        # their own, given back when the download ends or is dropped.
+        try:
+            n = 0
+            while True:
+                content = session.scalar(
+                    select(TransferExportChunk.content).where(
+                        TransferExportChunk.export_id == export_id, TransferExportChunk.n == n
+                    )
                 )
-            )
-            if content is None:
-                return
-            yield content
-            n += 1
+                if content is None:
+                    return
+                yield content
+                n += 1
+        finally:
+            session.close()
 
     return view, chunks()
 
@@ -217,6 +311,7 @@ def _export_row(session: Session, export_id: str) -> TransferExport:
 def _view(session: Session, row: TransferExport) -> ExportView:
     job = get_job(session, row.job_id)
     person = session.get(Person, row.person_id)
+    recipient = session.get(Organisation, row.recipient_org_id) if row.recipient_org_id else None
     return ExportView(
         id=row.id,
         job_id=row.job_id,
@@ -231,100 +326,18 @@ def _view(session: Session, row: TransferExport) -> ExportView:
         sha256=row.sha256,
         kid=row.kid,
         counts=dict(row.counts or {}),
+        person_name=" ".join(p for p in (person.family_name, person.given_name) if p)
+        if person
+        else "",
+        recipient_kind=row.recipient_kind,
+        recipient_code=recipient.code if recipient else None,
+        recipient_name=recipient.name if recipient else "",
+        purpose=row.purpose,
     )
 
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-# --- imports --------------------------------------------------------------------------------
-
-
-def start_import(
-    session: Session,
-    viewer: AccountInfo,
-    package: bytes,
-    filename: str,
-    person: str | None,
-    school: int | None = None,
-) -> str:
-    """Queue the import of a package into the viewer's school; returns the job id."""
-    schools = sorted(viewer.orgs_for("school_admin"))
-    if school is not None and school not in schools and not viewer.has_role("system_admin"):
-        raise ForbiddenError("you administer no such school")
-    org_id = school if school is not None else (schools[0] if len(schools) == 1 else None)
-    if org_id is None:
-        raise ForbiddenError(
-            "only a school administrator may import a transfer package (and one who "
-            "administers several schools must name the school)"
-        )
-    job_id = create_job(
-        session,
-        "transfer_import",
-        org_id=org_id,
-        requested_by=viewer.id,
-        upload=(filename, package),
-    )
-    set_status(session, job_id, "queued", result={"request": {"person": person}})
-    return job_id
-
-
-def run_import(
-    session: Session,
-    job_id: str,
-    service_url: str,
-    today: date,
-    progress: Progress,
-    limits: ZipLimits | None = None,
-) -> Receipt:
-    """Import the package uploaded for this job (see import_file)."""
-    job = get_job(session, job_id)
-    chosen = (job.result.get("request") or {}).get("person")
-    with tempfile.TemporaryDirectory(prefix="ashiato-import-") as tmp:
-        zip_path = Path(tmp) / "package.zip"
-        zip_path.write_bytes(job_upload(session, job_id))
-        return import_file(session, zip_path, job_id, service_url, today, chosen, progress, limits)
-
-
-def import_file(
-    session: Session,
-    zip_path: Path,
-    job_id: str,
-    service_url: str,
-    today: date,
-    chosen: str | None,
-    progress: Progress,
-    limits: ZipLimits | None = None,
-) -> Receipt:
-    """Verify everything, then write, into the job's school. Raises PackageRefusedError
-    (nothing written) on any failed check. The package is read from disk a file at a time."""
-    job = get_job(session, job_id)
-    if job.org_id is None:
-        raise PackageRefusedError("the import job names no receiving school")
-    with tempfile.TemporaryDirectory(prefix="ashiato-import-") as tmp:
-        package = verify_package(session, zip_path, Path(tmp), limits)
-        person = match_person(session, package, service_url, chosen)
-        if not _is_member(session, job.org_id, person.id, today):
-            raise PackageRefusedError(
-                f"pupil {person.public_id} is not enrolled in the receiving school; import the "
-                "roster (or enroll the pupil) first"
-            )
-        receipt = import_package(session, package, job.org_id, person, job_id, progress)
-    record_access(
-        session,
-        Accessor(account_id=job.requested_by_account_id, org_id=job.org_id),
-        person.id,
-        "transfer import",
-        "transfer",
-        count=receipt.statements_imported,
-    )
-    return receipt
-
-
-def _is_member(session: Session, org_id: int, person_id: int, today: date) -> bool:
-    found = session.scalar(school_members(org_id, today).where(Person.id == person_id))
-    return found is not None
 
 
 def export_view_job(session: Session, export_id: str) -> str:
