@@ -26,6 +26,7 @@ from app import health as probes
 from app import observability as telemetry
 from app.api import bp as api_bp
 from app.csrf import csrf
+from app.ops_cli import ops_cli
 from app.xapi import bp as xapi_bp
 
 
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     group_commit.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    app.cli.add_command(ops_cli)  # flask ops check | reconcile-jobs (docs/OPERATIONS.md)
     auth.init_app(app)
     i18n.init_app(app)
     web.init_app(app)

@@ -17,14 +17,12 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from gunicorn.app.base import BaseApplication
-from redis import Redis
-from rq import Worker
 
 from app import demo_seed
 from app.analytics_cli import analytics_cli
 from app.db import get_engine, new_session
 from app.lti_cli import lti_cli
-from app.queue import QUEUES, get_redis
+from app.queue import QUEUES, get_redis, run_worker
 from app.roster_cli import roster_cli
 from app.transfer_cli import transfer_cli
 from app.trust_cli import audit_cli
@@ -184,11 +182,11 @@ def tokens_create(email: str, label: str, as_json: bool) -> None:
 @click.option("--queue", "queues", multiple=True, type=click.Choice(QUEUES))
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
 def worker(queues: tuple[str, ...], burst: bool) -> None:
-    """Run an rq worker inside the app context."""
-    redis: Redis | None = get_redis()
-    if redis is None:
+    """Run an rq worker inside the app context (app.queue.run_worker: jobs whose worker dies
+    are retried or failed, never left running)."""
+    if get_redis() is None:
         raise click.ClickException("set ASHIATO_REDIS_URL to run workers (jobs run in-process)")
-    Worker(list(queues or QUEUES), connection=redis).work(burst=burst)
+    run_worker(queues, burst)
 
 
 @click.group("demo", invoke_without_command=True)

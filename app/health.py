@@ -41,7 +41,7 @@ def init_app(app: Flask) -> None:
     def readyz() -> ResponseReturnValue:
         checks = {"database": _database(), "redis": _redis()}
         if checks["database"]["status"] == "ok":
-            checks["migrations"] = _migrations()
+            checks["migrations"] = migration_status()
         else:
             checks["migrations"] = {"status": "unknown", "message": "database unavailable"}
         failing = [name for name in ("database", "migrations") if checks[name]["status"] != "ok"]
@@ -64,7 +64,8 @@ def _database() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-def _migrations() -> dict[str, Any]:
+def migration_status() -> dict[str, Any]:
+    """`ok` when the database's schema is at the migrations' head, else `behind` or `down`."""
     heads: tuple[str, ...] | None = current_app.extensions.get(_HEADS)
     if heads is None:
         heads = tuple(ScriptDirectory.from_config(alembic_config()).get_heads())

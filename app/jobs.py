@@ -10,24 +10,33 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from blinker import Namespace
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from analytics.periods import parse_period
 from analytics.reports import ReportError, ReportRequest, build_report
 from app.db import get_engine, new_session
+from app.queue import reconcile_jobs
 from app.urls import public_url
+from lti.tool_keys import rotate_keys
 from records import jobs
 from records.analytics_cache import store_report
 from records.errors import RecordsError
 from records.identity.oneroster import RosterRejectedError, import_roster
-from records.portability.transfers import discard_upload, export_view_job, run_export, run_import
+from records.portability.imports import discard_upload, run_import
+from records.portability.transfers import export_view_job, run_export
 from records.rollup_weeks import missing_weeks, refresh_school_weeks, schools_with_pupils
 from records.rollups import DEFAULT_CAP_MINUTES, bump_version, last_run_day, roll_up, rollup_version
 from records.school_calendar import JST, monday, school_year
 from records.trust.retention import apply_retention
 
 log = logging.getLogger(__name__)
+
+# Sent with the job row's id (as sender), `done` and `total` each time a job reports progress,
+# in the process running the job, before the job's work is committed. For observers (metrics,
+# logs); the reliability tests use it to stop a job at a known point and kill its worker.
+job_progress = Namespace().signal("ashiato.job-progress")
 
 
 def run_roster_import(job_id: str) -> None:
@@ -74,6 +83,7 @@ def _progress(session: Session, job_id: str, latest: list[int]) -> Callable[[int
         if live:
             jobs.set_progress(session, job_id, done, total)
             session.commit()
+        job_progress.send(job_id, done=done, total=total)
 
     return report
 
@@ -212,3 +222,18 @@ def apply_retention_job() -> None:
         removed = apply_retention(session)
         session.commit()
     log.info("retention applied: %s", dict(removed))
+
+
+def rotate_lti_tool_keys() -> None:
+    """A new LTI signing key; the previous one stays published until the next rotation, so
+    platforms that cached our key set keep verifying. Scheduled monthly by app/cron.py."""
+    with new_session() as session:
+        key = rotate_keys(session)
+        session.commit()
+        log.info("LTI tool key rotated: %s is current", key.kid)
+
+
+def reconcile_job_rows() -> None:
+    """Job rows brought in line with rq (abandoned runs requeued or failed with their reason);
+    scheduled every minute by app/cron.py, and run by every worker at its maintenance."""
+    reconcile_jobs()

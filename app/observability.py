@@ -174,20 +174,28 @@ def get_metrics() -> Metrics:
     return metrics
 
 
+class JsonHandler(logging.StreamHandler):  # type: ignore[type-arg]  # generic in typeshed only
+    """JSON lines on stderr (JsonFormatter); gunicorn's logconfig (app/gunicorn_conf.py) names
+    it, and install_json_logging finds it there instead of adding a second one."""
+
+    _ashiato_json = True
+
+    def __init__(self) -> None:
+        super().__init__()  # sys.stderr
+        self.setFormatter(JsonFormatter())
+
+
 def install_json_logging() -> None:
     """JSON lines on stderr from every logger (once per process, whatever creates apps).
 
     Warnings and errors of every library; information (the access line) of our own loggers
     only, so CLI commands print what they printed before (alembic's progress stays quiet)."""
+    for name in ("ashiato", "app"):
+        logging.getLogger(name).setLevel(logging.INFO)
     root = logging.getLogger()
     if any(getattr(h, _HANDLER_MARK, False) for h in root.handlers):
         return
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    setattr(handler, _HANDLER_MARK, True)
-    root.addHandler(handler)
-    for name in ("ashiato", "app"):
-        logging.getLogger(name).setLevel(logging.INFO)
+    root.addHandler(JsonHandler())
 
 
 def _endpoint() -> str:

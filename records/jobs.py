@@ -1,4 +1,10 @@
-"""Background job rows: create, start, report progress, finish or fail. The rq side is app/."""
+"""Background job rows: create, start, report progress, finish or fail. The rq side is app/.
+
+A row is `queued`, `running`, `finished` or `failed` (or a state of its own kind, such as an
+import waiting for a person to choose its pupil). Only `finished` and `failed` are final: the
+functions that reconcile rows with the queue (`requeue_if_unchanged`, `fail_if_unfinished`)
+never touch a final row, and (re)queueing never undoes a run that has started or ended.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from records.errors import NotFoundError
 from records.models import BackgroundJob, Upload
+
+FINAL = ("finished", "failed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +84,27 @@ def set_status(
     error: str | None = None,
     rq_id: str | None = None,
 ) -> None:
-    values: dict[str, Any] = {"status": status, "updated_at": datetime.now(UTC)}
+    """Set a row's status (and result, error, rq job id).
+
+    `queued` never replaces `running`, `finished` or `failed`: the web process notes the rq job
+    id after enqueueing, and by then a fast worker may have started, finished or failed the job;
+    its status must not be put back to `queued` (it would never change again)."""
+    now = datetime.now(UTC)
+    if rq_id is not None:
+        session.execute(
+            update(BackgroundJob)
+            .where(BackgroundJob.id == job_id)
+            .values(rq_id=rq_id, updated_at=now)
+        )
+    values: dict[str, Any] = {"status": status, "updated_at": now}
     if result is not None:
         values["result"] = result
     if error is not None:
         values["error"] = error
-    if rq_id is not None:
-        values["rq_id"] = rq_id
-    session.execute(update(BackgroundJob).where(BackgroundJob.id == job_id).values(**values))
+    stmt = update(BackgroundJob).where(BackgroundJob.id == job_id)
+    if status == "queued":
+        stmt = stmt.where(BackgroundJob.status.not_in(("running", *FINAL)))
+    session.execute(stmt.values(**values))
 
 
 def set_progress(session: Session, job_id: str, done: int, total: int) -> None:
@@ -109,3 +130,70 @@ def get_job(session: Session, job_id: str) -> JobView:
         row.org_id,
         row.requested_by_account_id,
     )
+
+
+UNFINISHED = ("queued", "running")  # what a worker still has to do (other states wait for people)
+
+
+@dataclass(frozen=True, slots=True)
+class UnfinishedJob:
+    id: str
+    kind: str
+    status: str
+    rq_id: str | None
+    updated_at: datetime  # as the database returned it (compared again when requeueing)
+
+    @property
+    def changed_at(self) -> datetime:
+        return _aware(self.updated_at)
+
+
+def unfinished_jobs(session: Session) -> list[UnfinishedJob]:
+    """Rows still queued or running, oldest change first (for reconciling with the queue)."""
+    rows = session.execute(
+        select(
+            BackgroundJob.id,
+            BackgroundJob.kind,
+            BackgroundJob.status,
+            BackgroundJob.rq_id,
+            BackgroundJob.updated_at,
+        )
+        .where(BackgroundJob.status.in_(UNFINISHED))
+        .order_by(BackgroundJob.updated_at)
+    ).all()
+    return [UnfinishedJob(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def jobs_of_rq(session: Session, rq_id: str) -> list[UnfinishedJob]:
+    """The unfinished rows that rq job `rq_id` runs (normally one)."""
+    return [j for j in unfinished_jobs(session) if j.rq_id == rq_id]
+
+
+def fail_if_unfinished(session: Session, job_id: str, message: str) -> bool:
+    """Mark a queued or running row failed with `message`; a final row is left as it is.
+    Returns whether the row changed."""
+    done = session.execute(
+        update(BackgroundJob)
+        .where(BackgroundJob.id == job_id, BackgroundJob.status.in_(UNFINISHED))
+        .values(status="failed", error=message, updated_at=datetime.now(UTC))
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
+def requeue_if_unchanged(session: Session, job: UnfinishedJob) -> bool:
+    """A run that was abandoned and handed to the queue again: `running` -> `queued`, only if
+    the row has not changed since it was read (a new run may have started meanwhile)."""
+    done = session.execute(
+        update(BackgroundJob)
+        .where(
+            BackgroundJob.id == job.id,
+            BackgroundJob.status == "running",
+            BackgroundJob.updated_at == job.updated_at,
+        )
+        .values(status="queued", updated_at=datetime.now(UTC))
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

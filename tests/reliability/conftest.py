@@ -1,6 +1,7 @@
-"""Real processes for the fault tests: a private PostgreSQL cluster (port 5499), a private Redis
-(port 6399) and gunicorn serving the app over them. Never the shared services: these tests stop
-and kill what they start. Missing binaries skip the tests locally and fail them in CI.
+"""Real processes for the fault tests: a private PostgreSQL cluster and a private Redis (each on
+a free port, so that two runs on one machine never meet) and gunicorn serving the app over them.
+Never the shared services: these tests stop and kill what they start. Missing binaries skip
+the tests locally and fail them in CI.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ import requests
 from tests.conftest import need_service, repo_root
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PG_PORT = 5499
-REDIS_PORT = 6399
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -79,7 +78,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         stdout=subprocess.DEVNULL,
         timeout=120,
     )
-    server = PrivatePostgres(datadir, PG_PORT)
+    server = PrivatePostgres(datadir, free_port())
     server.start()
     try:
         yield server
@@ -126,7 +125,7 @@ class PrivateRedis:
 def private_redis() -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
         need_service("redis-server", "redis-server is not installed")
-    server = PrivateRedis(REDIS_PORT)
+    server = PrivateRedis(free_port())
     server.start()
     try:
         yield server
@@ -232,6 +231,8 @@ def start_server(
         process = subprocess.Popen(  # noqa: S603 - fixed command line
             [
                 str(VENV_BIN / "gunicorn"),
+                "-c",
+                "python:app.gunicorn_conf",  # the production settings (JSON logs)
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",

@@ -59,8 +59,9 @@ class Device(threading.Thread):
                 except requests.Timeout:
                     self.unexpected.append("timeout: the server hung")
                     continue
-                except requests.ConnectionError:
-                    # The worker serving us died: the batch was not acknowledged; send it again.
+                except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+                    # The worker serving us died (before answering, or in the middle of the
+                    # answer): the batch was not acknowledged; send it again.
                     self.connection_errors += 1
                     session = requests.Session()
                     time.sleep(0.05)
