@@ -21,6 +21,7 @@ from app.web.errors import error_page
 from app.web.portfolio import bp as portfolio_bp
 from app.web.reauth import bp as reauth_bp
 from app.web.shared import bp as shared_bp
+from app.web.transfers import bp as transfers_bp
 from app.web.trust import bp as trust_bp
 from app.web.views import bp
 
@@ -31,6 +32,7 @@ bp.register_blueprint(shared_bp, url_prefix="/share")
 bp.register_blueprint(reauth_bp, url_prefix="/confirm-password")
 bp.register_blueprint(admin_bp, url_prefix="/admin")
 bp.register_blueprint(boards_bp, url_prefix="/boards")
+bp.register_blueprint(transfers_bp, url_prefix="/transfers")
 
 
 def init_app(app: Flask) -> None:

@@ -49,12 +49,15 @@ def menu(account: AccountInfo | None) -> list[tuple[str, object]]:
     if account.has_role("pupil", "guardian"):
         links.append(("web.trust.access_log", lazy_gettext("Who looked at my data")))
         links.append(("web.trust.consents", lazy_gettext("Sharing and consent")))
+    if account.has_role("pupil") and account.person_id is not None:
+        links.append(("web.transfers.index", lazy_gettext("Take my portfolio with me")))
     if account.has_role("teacher"):
         links.append(("web.classes.index", lazy_gettext("My classes")))
     if account.has_role("school_admin", "system_admin"):
         links.append(("web.admin.index", lazy_gettext("School admin")))
         links.append(("web.trust.school_log", lazy_gettext("Access log")))
         links.append(("web.trust.erasures", lazy_gettext("Erasure requests")))
+        links.append(("web.transfers.index", lazy_gettext("Transfers")))
     if account.has_role("board_analyst", "system_admin"):
         links.append(("web.boards.index", lazy_gettext("Regional analytics")))
     return [

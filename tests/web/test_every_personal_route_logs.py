@@ -69,11 +69,17 @@ NOT_PERSONAL = {
     "lti.deep_link": "the deep-linking picker (activities)",
     "lti.platforms": "platform registrations",
     "lti.continue_in_window": "a one-time sign-in ticket",
+    "web.transfers.new_import": "the upload form",
+    "web.transfers.import_job": "an import's status and receipt counts (no person's data)",
 }
 # Routes whose logging is proven by their own tests (they need a background job to exist).
 TESTED_ELSEWHERE = {
     "api.read_export": "tests/api/test_transfer_api.py",
     "api.download_package": "tests/api/test_transfer_api.py",
+    # A streamed download (read to its end there, which releases its database session).
+    "web.transfers.download": "tests/web/test_transfer_pages.py",
+    # Needs an LMS (the test platform) linked to the class.
+    "lti.course_grades": "tests/lti/test_course_pages.py",
 }
 
 
@@ -132,6 +138,11 @@ def seeded(
         },
     ).get_data(as_text=True)
     link = re.search(r"/share/([A-Za-z0-9_-]{20,})", shared).group(1)  # type: ignore[union-attr]
+    exported = pupil.post(
+        f"{BASE}/transfers/exports/new",
+        data={"csrf_token": form_token(pupil, "/transfers/exports/new")},
+    )
+    export = exported.headers["Location"].rsplit("/", 1)[1]
     return {
         "entry": entry,
         "basic": basic,
@@ -139,6 +150,7 @@ def seeded(
         "share": link,
         "p1": school["ids"]["P1"],
         "class": school["classes"]["4-1"],
+        "export": export,
     }
 
 
@@ -170,6 +182,9 @@ def _calls(seeded: dict[str, Any]) -> dict[str, tuple[str, str, dict[str, str]]]
         "web.shared.view": ("T2", f"/share/{seeded['share']}", {}),
         "web.trust.erasures": ("adminA", "/trust/erasures", {}),
         "web.admin.people": ("adminA", "/admin/schools/B113210000015/people", {}),
+        "web.transfers.index": ("P1", "/transfers", {}),
+        "web.transfers.new_export": ("adminA", f"/transfers/exports/new?pupil={p1}", {}),
+        "web.transfers.export": ("adminA", f"/transfers/exports/{seeded['export']}", {}),
         "api.people": ("adminA", "/api/v1/people", {}),
         "api.person": ("adminA", f"/api/v1/people/{p1}", {}),
         "api.person_statements": ("adminA", f"/api/v1/people/{p1}/statements", {}),
@@ -235,4 +250,5 @@ def _fake_seeded() -> dict[str, Any]:
         "receipt": "1",
         "share": "s",
         "class": 1,
+        "export": "x",
     }
