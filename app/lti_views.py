@@ -296,10 +296,7 @@ def platforms_register(code: str) -> ResponseReturnValue:
 def platforms_add_deployment(code: str, platform_id: int) -> ResponseReturnValue:
     csrf.protect()
     session = get_session()
-    school = _administered(code)
-    platform = session.get(LtiPlatform, platform_id)
-    if platform is None or platform.org_id != school.id:
-        abort(404)
+    school = _administered_platform(code, platform_id)
     try:
         # Launches through it belong to this school (never another school, whatever the id).
         add_deployment(session, platform_id, request.form.get("deployment_id", "").strip(), code)
@@ -317,10 +314,7 @@ def platforms_set_active(code: str, platform_id: int) -> ResponseReturnValue:
     """Stop (or resume) a platform's launches and service calls."""
     csrf.protect()
     session = get_session()
-    school = _administered(code)
-    platform = session.get(LtiPlatform, platform_id)
-    if platform is None or platform.org_id != school.id:
-        abort(404)
+    school = _administered_platform(code, platform_id)
     active = request.form.get("active") == "1"
     set_platform_active(session, platform_id, active)
     session.commit()
@@ -330,6 +324,15 @@ def platforms_set_active(code: str, platform_id: int) -> ResponseReturnValue:
         else gettext("The platform is inactive: its launches are refused.")
     )
     return redirect(url_for("lti.platforms", code=school.code))
+
+
+def _administered_platform(code: str, platform_id: int) -> School:
+    """The school the viewer administers, which must own the platform (404 otherwise)."""
+    school = _administered(code)
+    platform = get_session().get(LtiPlatform, platform_id)
+    if platform is None or platform.org_id != school.id:
+        abort(404)
+    return school
 
 
 def _administered(code: str) -> School:
