@@ -29,7 +29,13 @@ from app.trust_cli import audit_cli
 from app.urls import public_url
 from records.credentials import authenticate, create_credential, parse_scopes, revoke_credential
 from records.errors import RecordsError
-from records.identity.accounts import ROLES, create_account, create_token
+from records.identity.accounts import (
+    ROLES,
+    create_account,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 from records.identity.people import Names, create_person, find_person
 from records.organisations import KINDS, create_organisation, get_organisation
 
@@ -176,6 +182,36 @@ def tokens_create(email: str, label: str, as_json: bool) -> None:
         token = _or_fail(lambda: create_token(session, email, label, hash_key))
         session.commit()
     click.echo(json.dumps({"token": token}) if as_json else f"token: {token} (shown only once)")
+
+
+@tokens_cli.command("list")
+@click.option("--user", "email", required=True, help="The account's e-mail address.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per token.")
+def tokens_list(email: str, as_json: bool) -> None:
+    """The account's tokens: id, label, created, last used, revoked (never the token)."""
+    with new_session() as session:
+        tokens = _or_fail(lambda: list_tokens(session, email))
+    for token in tokens:
+        fields = {
+            "id": token.id,
+            "label": token.label,
+            "created_at": token.created_at.isoformat(),
+            "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None,
+            "revoked_at": token.revoked_at.isoformat() if token.revoked_at else None,
+        }
+        click.echo(
+            json.dumps(fields) if as_json else "\t".join(str(v or "-") for v in fields.values())
+        )
+
+
+@tokens_cli.command("revoke")
+@click.option("--id", "token_id", required=True, type=int, help="From `tokens list`.")
+def tokens_revoke(token_id: int) -> None:
+    """Refuse the token from the next request on."""
+    with new_session() as session:
+        _or_fail(lambda: revoke_token(session, token_id))
+        session.commit()
+    click.echo(f"API token {token_id} revoked")
 
 
 @click.command("worker")

@@ -198,6 +198,40 @@ def create_token(session: Session, email: str, label: str, hash_key: bytes) -> s
     return token
 
 
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A personal API token as its owner and admins see it (never the token itself)."""
+
+    id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+def list_tokens(session: Session, email: str) -> list[TokenInfo]:
+    account_id = session.scalar(select(Account.id).where(Account.email == _normalise_email(email)))
+    if account_id is None:
+        raise NotFoundError(f"no account for {email}")
+    rows = session.scalars(
+        select(ApiToken).where(ApiToken.account_id == account_id).order_by(ApiToken.id)
+    )
+    return [
+        TokenInfo(row.id, row.label, row.created_at, row.last_used_at, row.revoked_at)
+        for row in rows
+    ]
+
+
+def revoke_token(session: Session, token_id: int) -> None:
+    """Refuse the token from now on (every request checks it); revoking twice is a no-op."""
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFoundError(f"no API token with id {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = datetime.now(UTC)
+        session.flush()
+
+
 def authenticate_token(session: Session, token: str, hash_key: bytes) -> AccountInfo:
     row = session.scalar(
         select(ApiToken).where(ApiToken.token_hash == _token_hash(token, hash_key))

@@ -96,3 +96,48 @@ def test_a_read_records_the_credentials_last_use(db_app: Flask) -> None:
     with db_app.app_context(), new_session() as session:
         used = session.scalar(select(Credential.last_used_at).where(Credential.key == pair["key"]))
     assert used is not None
+
+
+def test_an_api_token_is_listed_without_its_secret_and_revoked_at_once(db_app: Flask) -> None:
+    assert (
+        _run(db_app, "orgs", "create", "--kind", "prefecture", "--code", "13", "--name", "東京都")[
+            0
+        ]
+        == 0
+    )
+    code, out = _run(
+        db_app, "users", "create", "--role", "system_admin", "--org", "13",
+        "--email", "ops@example.jp", "--password", "correct horse battery",
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = _run(
+        db_app, "tokens", "create", "--user", "ops@example.jp", "--label", "backup script", "--json"
+    )
+    assert code == 0, out
+    token = json.loads(out)["token"]
+    client = db_app.test_client()
+    bearer = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+
+    code, out = _run(db_app, "tokens", "list", "--user", "ops@example.jp", "--json")
+    assert code == 0, out
+    [listed] = [json.loads(line) for line in out.splitlines()]
+    assert listed["label"] == "backup script"
+    assert listed["revoked_at"] is None
+    assert listed["last_used_at"] is not None
+    assert token not in out
+
+    code, out = _run(db_app, "tokens", "revoke", "--id", str(listed["id"]))
+    assert code == 0, out
+    assert client.get("/api/v1/me", headers=bearer).status_code == 401
+    [listed] = [
+        json.loads(line)
+        for line in _run(db_app, "tokens", "list", "--user", "ops@example.jp", "--json")[
+            1
+        ].splitlines()
+    ]
+    assert listed["revoked_at"] is not None
+
+    code, out = _run(db_app, "tokens", "revoke", "--id", "999999")
+    assert code != 0
+    assert "no API token with id 999999" in out
