@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from app.cli import alembic_config
 from app.db import get_engine
@@ -56,11 +56,20 @@ def init_app(app: Flask) -> None:
 
 
 def _database() -> dict[str, Any]:
-    try:
-        with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        return {"status": "down", "message": f"database unreachable ({type(exc).__name__})"}
+    # A pooled connection to a database server that has restarted fails once, and that failure
+    # invalidates the pool: ask again on a new connection before saying the database is down,
+    # so readiness does not flap after a restart.
+    for attempt in (1, 2):
+        try:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except DBAPIError as exc:
+            if attempt == 1 and exc.connection_invalidated:
+                continue
+            return {"status": "down", "message": f"database unreachable ({type(exc).__name__})"}
+        except SQLAlchemyError as exc:
+            return {"status": "down", "message": f"database unreachable ({type(exc).__name__})"}
+        break
     return {"status": "ok"}
 
 

@@ -156,8 +156,19 @@ def test_postgres_outage_gives_503_with_retry_after_and_recovers_without_restart
     assert [u for d in devices for u in d.unexpected] == []  # never a 500, never a hang
     # Recovered by itself (the same gunicorn), and nothing half-written or duplicated.
     assert server.process.poll() is None
-    assert requests.get(f"{server.url}/readyz", timeout=30).status_code == 200
+    ready_again = _readiness_within(server, seconds=10.0)
+    assert ready_again.status_code == 200, ready_again.text
     _check_exactly_once(devices, fresh_database)
+
+
+def _readiness_within(server: Server, seconds: float) -> requests.Response:
+    """/readyz until it answers 200, for at most `seconds`: the last answer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = requests.get(f"{server.url}/readyz", timeout=30)
+        if answer.status_code == 200 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.5)
 
 
 @pytest.fixture
