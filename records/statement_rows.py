@@ -166,11 +166,7 @@ def _write_sqlite(
     stored: datetime = first["stored"]
     ids = [row["statement_id"] for row in rows]
     # Referrers first: they must be the ones stored before this write (as on PostgreSQL).
-    referrers = [
-        (int(seq), str(ref), bool(voiding))
-        for chunk in _chunks(ids)
-        for seq, ref, voiding in conn.execute(_REFERRERS, {"org_id": org_id, "ids": chunk})
-    ]
+    referrers = stored_referrers(conn, org_id, ids)
     inserted: dict[str, int] = dict(conn.execute(_INSERT_NEW, list(rows)).all())
     index_rows = [
         {"org_id": org_id, "seq": inserted[sid], "kind": kind, "key": key, "stored": stored}
@@ -179,10 +175,28 @@ def _write_sqlite(
     ]
     if index_rows:
         conn.execute(_INSERT_INDEX, index_rows)
+    return RowsWritten(inserted, referrers, known_definitions(conn, org_id, activity_keys))
+
+
+def stored_referrers(
+    conn: Connection, org_id: int, ids: Sequence[str]
+) -> list[tuple[int, str, bool]]:
+    """(seq, ref_id, is_voiding) of the stored statements that point at any of `ids`."""
+    return [
+        (int(seq), str(ref), bool(voiding))
+        for chunk in _chunks(ids)
+        for seq, ref, voiding in conn.execute(_REFERRERS, {"org_id": org_id, "ids": chunk})
+    ]
+
+
+def known_definitions(
+    conn: Connection, org_id: int, keys: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """key -> definition on record, of the activities among `keys`."""
     definitions: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(list(activity_keys)):
+    for chunk in _chunks(list(keys)):
         definitions.update(conn.execute(_KNOWN_ACTIVITIES, {"org_id": org_id, "keys": chunk}).all())
-    return RowsWritten(inserted, referrers, definitions)
+    return definitions
 
 
 def _chunks(items: Sequence[str]) -> list[Sequence[str]]:

@@ -12,9 +12,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -23,22 +23,11 @@ from records.clock import take_stored_time
 from records.errors import BadRequestError, InvalidStatementError, StatementConflictError
 from records.keys import index_key
 from records.models import Activity, Attachment, StatementIndex, StoredStatement
-from records.statement_rows import Term, write_rows
+from records.statement_rows import Term, known_definitions, stored_referrers, write_rows
 from records.xapi import Statement, agent_key, parse_timestamp, verify_signature
 from records.xapi.comparison import same_statement
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
-
-_STATEMENTS = cast(Table, StoredStatement.__table__)
-_ACTIVITIES = cast(Table, Activity.__table__)
-_REFERRERS = select(_STATEMENTS.c.seq, _STATEMENTS.c.ref_id, _STATEMENTS.c.is_voiding).where(
-    _STATEMENTS.c.org_id == bindparam("org_id"),
-    _STATEMENTS.c.ref_id.in_(bindparam("ids", expanding=True)),
-)
-_KNOWN_ACTIVITIES = select(_ACTIVITIES.c.key, _ACTIVITIES.c.definition).where(
-    _ACTIVITIES.c.org_id == bindparam("org_id"),
-    _ACTIVITIES.c.key.in_(bindparam("keys", expanding=True)),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +260,7 @@ def _link_and_void(
 ) -> None:
     """Links between statements just written and those stored before (see `_link`), looking
     up the stored statements that point at the new ids."""
-    referrers = [
-        (seq, ref, is_voiding)
-        for chunk in _chunks(new_ids, 500)
-        for seq, ref, is_voiding in session.connection().execute(
-            _REFERRERS, {"org_id": org_id, "ids": chunk}
-        )
-        if ref is not None
-    ]
-    _link(session, org_id, written, referrers)
+    _link(session, org_id, written, stored_referrers(session.connection(), org_id, new_ids))
 
 
 def _link(
@@ -428,11 +409,7 @@ def _remember_activities(session: Session, org_id: int, datas: Iterable[Mapping[
     latest = _latest_definitions(datas)
     if not latest:
         return
-    existing: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(list(latest), 500):
-        existing.update(
-            session.connection().execute(_KNOWN_ACTIVITIES, {"org_id": org_id, "keys": chunk}).all()
-        )
+    existing = known_definitions(session.connection(), org_id, list(latest))
     _apply_definitions(session, org_id, latest, existing)
 
 
